@@ -1,0 +1,121 @@
+// The kernel-level interface that both backends implement. The tensor layer (src/tensor/ops)
+// calls these; the cpu backend runs the plain-TS references in src/kernels, the webgpu backend
+// runs the WGSL twins. Every buffer is contiguous row-major; shapes are passed explicitly.
+// Every method returns a NEW buffer the caller owns (release it with `release`), except the
+// in-place optimizer updates.
+
+import type { DType, TypedArray } from './dtype';
+
+/** Opaque storage owned by one backend. `bytes` is the allocation size. */
+export interface BackendBuffer {
+  readonly bytes: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'relu' | 'gelu' | 'sigmoid'
+  | 'pow'     // x^alpha
+  | 'scale'   // alpha * x
+  | 'shift'   // x + alpha
+  | 'abs'
+  | 'square';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'eq' | 'gt';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+export interface MatmulParams {
+  batch: number;
+  /** C is (M, N); A is (M, K), or (K, M) when transA; B is (K, N), or (N, K) when transB. */
+  M: number; N: number; K: number;
+  transA: boolean; transB: boolean;
+  /** Element strides between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
+  strideA: number; strideB: number;
+}
+
+export interface AdamHyper {
+  lr: number; beta1: number; beta2: number; eps: number;
+  /** Decoupled weight decay (AdamW): p -= lr * wd * p. */
+  weightDecay: number;
+  /** Bias corrections 1 - beta^t, precomputed on the host. */
+  bc1: number; bc2: number;
+  /** Gradients are multiplied by this first (global-norm clipping). */
+  gradScale: number;
+}
+
+export interface MemoryStats {
+  /** Bytes held by live (unreleased) buffers. */
+  liveBytes: number;
+  /** Bytes parked in the pool for reuse. */
+  pooledBytes: number;
+  /** Highest liveBytes seen since the last resetPeak(). */
+  peakBytes: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Human-readable device description, e.g. the adapter name. */
+  readonly deviceName: string;
+  supports(dtype: DType): boolean;
+
+  // ---- memory ----
+  upload(data: TypedArray): BackendBuffer;
+  /** Contents undefined (the webgpu backend poisons them with NaN in debug mode). */
+  alloc(n: number, dtype: DType): BackendBuffer;
+  /** Reads n elements. Submits pending work first. */
+  read(buf: BackendBuffer, n: number, dtype: DType): Promise<TypedArray>;
+  /** Synchronous read; only the cpu backend has it. */
+  readSync?(buf: BackendBuffer, n: number, dtype: DType): TypedArray;
+  release(buf: BackendBuffer): void;
+  /** Submits queued work (a step boundary). */
+  flush(): void;
+  memory(): MemoryStats;
+  resetPeak(): void;
+
+  // ---- elementwise ----
+  fill(n: number, dtype: DType, value: number): BackendBuffer;
+  /** out = f(x). alpha is the op's scalar (pow exponent, scale factor, shift). */
+  unary(op: UnaryOp, x: BackendBuffer, n: number, dtype: DType, alpha?: number): BackendBuffer;
+  /** out = dy * f'(x), given x and y = f(x) (each op uses whichever is cheaper). */
+  unaryGrad(op: UnaryOp, x: BackendBuffer, y: BackendBuffer, dy: BackendBuffer, n: number, dtype: DType, alpha?: number): BackendBuffer;
+  /** out[i] = a[ia] op b[ib] over `outShape`; aStrides/bStrides are 0 on broadcast axes. eq/gt give 1 or 0. */
+  binary(op: BinaryOp, a: BackendBuffer, b: BackendBuffer, outShape: readonly number[], aStrides: readonly number[], bStrides: readonly number[], dtype: DType): BackendBuffer;
+  /** out = cond != 0 ? a : b, all three broadcast to outShape by strides; cond has dtype condDtype. */
+  where(cond: BackendBuffer, a: BackendBuffer, b: BackendBuffer, outShape: readonly number[], cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[], dtype: DType, condDtype: DType): BackendBuffer;
+  /** Strided gather: out[idx] = x[offset + sum_i idx_i * strides[i]] over outShape (permute, slice, expand). */
+  strided(x: BackendBuffer, outShape: readonly number[], strides: readonly number[], offset: number, dtype: DType): BackendBuffer;
+  /** Concatenate a: (outer, la, inner) and b: (outer, lb, inner) along the middle axis. */
+  concat2(a: BackendBuffer, b: BackendBuffer, outer: number, la: number, lb: number, inner: number, dtype: DType): BackendBuffer;
+  /** f32 mask of n elements: 0 with probability p, else 1/(1-p); element i depends only on (seed, i). */
+  dropoutMask(n: number, p: number, seed: number): BackendBuffer;
+
+  // ---- reductions: x viewed as (outer, len, inner), reduced over len -> (outer, inner) ----
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, len: number, inner: number, dtype: DType): BackendBuffer;
+
+  // ---- matmul ----
+  matmul(a: BackendBuffer, b: BackendBuffer, p: MatmulParams, dtype: DType): BackendBuffer;
+
+  // ---- fused row ops over the last axis: x is (rows, cols) ----
+  softmax(x: BackendBuffer, rows: number, cols: number, log: boolean, dtype: DType): BackendBuffer;
+  /** softmax: dx = y * (dy - sum(dy * y)); logSoftmax: dx = dy - exp(y) * sum(dy). */
+  softmaxGrad(y: BackendBuffer, dy: BackendBuffer, rows: number, cols: number, log: boolean, dtype: DType): BackendBuffer;
+  layerNorm(x: BackendBuffer, gamma: BackendBuffer, beta: BackendBuffer, rows: number, cols: number, eps: number, dtype: DType):
+    { y: BackendBuffer; mean: BackendBuffer; rstd: BackendBuffer };
+  layerNormGrad(dy: BackendBuffer, x: BackendBuffer, gamma: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, rows: number, cols: number, dtype: DType):
+    { dx: BackendBuffer; dgamma: BackendBuffer; dbeta: BackendBuffer };
+
+  // ---- indexing ----
+  /** out[i, :] = table[idx[i], :]; table (numRows, cols), idx i32 (n). */
+  gather(table: BackendBuffer, idx: BackendBuffer, n: number, numRows: number, cols: number, dtype: DType): BackendBuffer;
+  /** out (numRows, cols) = 0, then out[idx[i], :] += src[i, :]. idx given on the host: the sum order is fixed (deterministic). */
+  scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType): BackendBuffer;
+  /** Row-wise top-k of x (rows, cols): values (rows, k) descending, indices i32 (rows, k); ties -> lower index. */
+  topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType): { values: BackendBuffer; indices: BackendBuffer };
+  /** out (rows, cols) = 0, then out[r, idx[r, j]] = src[r, j] (indices unique per row, as top-k gives). */
+  scatterCols(src: BackendBuffer, idx: BackendBuffer, rows: number, k: number, cols: number, dtype: DType): BackendBuffer;
+
+  // ---- optimizers (in place) ----
+  /** AdamW on n elements: m, v, param updated in place. */
+  adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, n: number, h: AdamHyper): void;
+  /** Row-sparse Adam: only the rows listed in `rows` (host i32, unique) of the (numRows, cols) param/grad/m/v tables are read and changed. */
+  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper): void;
+}

@@ -1,0 +1,230 @@
+// Tensor: a shape, a dtype and a reference-counted buffer on one backend, plus the autograd
+// links that say how it was made. Lifetimes are explicit: every tensor created inside `scope()`
+// is released when the scope ends unless it is returned or kept, and `release()` frees one now.
+// GPU memory never waits for the garbage collector.
+
+import type { Backend, BackendBuffer } from './backend';
+import type { DType, TypedArray } from './dtype';
+import { numel, shapeStr, type Shape } from './shape';
+
+/** A buffer shared by a tensor and its views (reshape); freed when the last holder releases it. */
+export class Storage {
+  refs = 1;
+  constructor(readonly backend: Backend, readonly buf: BackendBuffer) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  drop(): void {
+    if (--this.refs === 0) this.backend.release(this.buf);
+  }
+}
+
+/** How a tensor was made: its inputs and the function that maps its gradient to theirs. */
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  /** Returns one gradient per input (null where an input needs none). */
+  backward: (grad: Tensor) => (Tensor | null)[];
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: number[];
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  node: GradNode | null = null;
+  /** Host copy of integer index tensors made from host data (scatter-add needs the indices on the host). */
+  host: Int32Array | null = null;
+  private released = false;
+
+  constructor(readonly storage: Storage, shape: Shape, readonly dtype: DType) {
+    this.shape = [...shape];
+    this.size = numel(shape);
+    track(this);
+  }
+
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+  get buf(): BackendBuffer {
+    if (this.released) throw new Error(`tensor #${this.id} ${shapeStr(this.shape)}: use of a released tensor`);
+    return this.storage.buf;
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Frees this tensor's hold on its buffer (and its gradient). Safe to call twice. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.storage.drop();
+    this.node = null;
+    if (this.grad) {
+      this.grad.release();
+      this.grad = null;
+    }
+    untrack(this);
+  }
+
+  /** Copies the values to the host (submits pending GPU work; one readback). */
+  async data(): Promise<TypedArray> {
+    return this.backend.read(this.buf, this.size, this.dtype);
+  }
+
+  /** Synchronous copy to the host; cpu backend only. */
+  dataSync(): TypedArray {
+    if (!this.backend.readSync) throw new Error(`dataSync: backend ${this.backend.name} has no synchronous read; use await t.data()`);
+    return this.backend.readSync(this.buf, this.size, this.dtype);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item: tensor has shape ${shapeStr(this.shape)}, not one element`);
+    return (await this.data())[0];
+  }
+
+  /** Marks this tensor as a leaf that accumulates a gradient. Returns this. */
+  param(): this {
+    this.requiresGrad = true;
+    return this;
+  }
+
+  toString(): string {
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.backend.name}${this.requiresGrad ? ', grad' : ''})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scopes: explicit lifetimes without the garbage collector.
+
+const scopes: Set<Tensor>[] = [];
+
+function track(t: Tensor): void {
+  if (scopes.length > 0) scopes[scopes.length - 1].add(t);
+}
+
+function untrack(t: Tensor): void {
+  for (const s of scopes) s.delete(t);
+}
+
+/** Removes t from every open scope: it survives them until released by hand. Returns t. */
+export function keep<T extends Tensor | null>(t: T): T {
+  if (t) untrack(t);
+  return t;
+}
+
+function collect(x: unknown, out: Set<Tensor>, depth = 0): void {
+  if (depth > 4 || x === null || x === undefined) return;
+  if (x instanceof Tensor) out.add(x);
+  else if (Array.isArray(x)) for (const v of x) collect(v, out, depth + 1);
+  else if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const v of Object.values(x as object)) collect(v, out, depth + 1);
+  }
+}
+
+/**
+ * Runs fn; every tensor created inside and not returned (directly, or in an array or plain
+ * object) is released at the end. Returned tensors move to the enclosing scope.
+ */
+export function scope<T>(fn: () => T): T {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) throw new Error('scope: fn returned a Promise; use scopeAsync for async code');
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  for (const t of mine) {
+    if (survivors.has(t)) track(t);
+    else t.release();
+  }
+  return result;
+}
+
+/** Async variant of scope: do not interleave two scopeAsync calls concurrently. */
+export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const mine = new Set<Tensor>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    const i = scopes.lastIndexOf(mine);
+    if (i >= 0) scopes.splice(i, 1);
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  for (const t of mine) {
+    if (survivors.has(t)) track(t);
+    else t.release();
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gradient mode.
+
+let gradEnabled = true;
+
+/** Runs fn without recording the autograd graph (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Wraps a freshly computed buffer as the output of an op. When gradients are on and an input
+ * needs one, records the node so backward() can call `backward`.
+ */
+export function makeOutput(
+  op: string,
+  backend: Backend,
+  buf: BackendBuffer,
+  shape: Shape,
+  dtype: DType,
+  inputs: Tensor[],
+  backward?: (grad: Tensor) => (Tensor | null)[],
+): Tensor {
+  const t = new Tensor(new Storage(backend, buf), shape, dtype);
+  if (backward && gradEnabled && inputs.some((x) => x.requiresGrad)) {
+    t.requiresGrad = true;
+    t.node = { op, inputs, backward };
+  }
+  return t;
+}
+
+/** A tensor viewing the same storage with another shape (no copy). */
+export function makeView(src: Tensor, shape: Shape, op: string, backward?: (grad: Tensor) => (Tensor | null)[]): Tensor {
+  const t = new Tensor(src.storage.retain(), shape, src.dtype);
+  if (backward && gradEnabled && src.requiresGrad) {
+    t.requiresGrad = true;
+    t.node = { op, inputs: [src], backward };
+  }
+  return t;
+}
+
+/** The same values, cut from the graph (shares storage). */
+export function detach(t: Tensor): Tensor {
+  return new Tensor(t.storage.retain(), t.shape, t.dtype);
+}

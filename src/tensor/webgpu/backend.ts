@@ -1,0 +1,174 @@
+// The webgpu backend: each method records the WGSL twin of a src/kernels reference on the
+// shared Runtime (no submit per op). Supports f32, i32 and u32; f64 has no WGSL type.
+
+import type { AdamHyper, Backend, BackendBuffer, BinaryOp, MatmulParams, MemoryStats, ReduceOp, UnaryOp } from '../backend';
+import { BYTES, type DType, type TypedArray } from '../dtype';
+import { gpuContext, type GpuContext } from './device';
+import { Runtime } from './runtime';
+import { binaryGpu, dropoutMaskGpu, fillGpu, unaryGpu, unaryGradGpu, whereGpu } from '../../kernels/elementwise';
+import { concat2Gpu, stridedGpu } from '../../kernels/layout';
+import { reduceGpu } from '../../kernels/reduce';
+import { matmulGpu } from '../../kernels/matmul';
+import { softmaxGpu, softmaxGradGpu } from '../../kernels/softmax';
+import { layerNormGpu, layerNormGradGpu } from '../../kernels/layernorm';
+import { gatherGpu, scatterAddGpu, scatterColsGpu } from '../../kernels/gather';
+import { topkGpu } from '../../kernels/topk';
+import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
+
+export class GpuBuffer implements BackendBuffer {
+  released = false;
+  constructor(public buffer: GPUBuffer) {}
+  get bytes(): number {
+    return this.buffer.size;
+  }
+}
+
+const g = (b: BackendBuffer): GPUBuffer => {
+  const gb = b as GpuBuffer;
+  if (gb.released) throw new Error('webgpu backend: use of a released buffer');
+  return gb.buffer;
+};
+
+function typed(buf: ArrayBuffer, dtype: DType): TypedArray {
+  switch (dtype) {
+    case 'f32': return new Float32Array(buf);
+    case 'i32': return new Int32Array(buf);
+    case 'u32': return new Uint32Array(buf);
+    default: throw new Error(`webgpu backend: dtype ${dtype} is not supported (f64 exists on cpu only)`);
+  }
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly deviceName: string;
+
+  constructor(readonly rt: Runtime) {
+    this.deviceName = rt.ctx.name;
+  }
+
+  static async create(poolCapBytes?: number): Promise<WebGpuBackend> {
+    const ctx: GpuContext = await gpuContext();
+    return new WebGpuBackend(new Runtime(ctx, poolCapBytes));
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype !== 'f64';
+  }
+
+  private check(dtype: DType): void {
+    if (dtype === 'f64') throw new Error('webgpu backend: f64 is not supported (use the cpu backend for float64)');
+  }
+
+  private w(b: GPUBuffer): GpuBuffer {
+    return new GpuBuffer(b);
+  }
+
+  upload(data: TypedArray): BackendBuffer {
+    if (data instanceof Float64Array) this.check('f64');
+    return this.w(this.rt.upload(data));
+  }
+  alloc(n: number, dtype: DType): BackendBuffer {
+    this.check(dtype);
+    return this.w(this.rt.alloc(n * BYTES[dtype]));
+  }
+  async read(buf: BackendBuffer, n: number, dtype: DType): Promise<TypedArray> {
+    this.check(dtype);
+    return typed(await this.rt.read(g(buf), n * BYTES[dtype]), dtype);
+  }
+  release(buf: BackendBuffer): void {
+    const gb = buf as GpuBuffer;
+    if (gb.released) throw new Error('webgpu backend: buffer released twice');
+    gb.released = true;
+    this.rt.release(gb.buffer);
+  }
+  flush(): void {
+    this.rt.flush();
+  }
+  memory(): MemoryStats {
+    return this.rt.pool.memory();
+  }
+  resetPeak(): void {
+    this.rt.pool.resetPeak();
+  }
+
+  fill(n: number, dtype: DType, value: number) {
+    this.check(dtype);
+    return this.w(fillGpu(this.rt, n, dtype, value));
+  }
+  unary(op: UnaryOp, x: BackendBuffer, n: number, dtype: DType, alpha = 0) {
+    this.check(dtype);
+    return this.w(unaryGpu(this.rt, op, g(x), n, dtype, alpha));
+  }
+  unaryGrad(op: UnaryOp, x: BackendBuffer, y: BackendBuffer, dy: BackendBuffer, n: number, dtype: DType, alpha = 0) {
+    this.check(dtype);
+    return this.w(unaryGradGpu(this.rt, op, g(x), g(y), g(dy), n, dtype, alpha));
+  }
+  binary(op: BinaryOp, a: BackendBuffer, b: BackendBuffer, outShape: readonly number[], aS: readonly number[], bS: readonly number[], dtype: DType) {
+    this.check(dtype);
+    return this.w(binaryGpu(this.rt, op, g(a), g(b), outShape, aS, bS, dtype));
+  }
+  where(c: BackendBuffer, a: BackendBuffer, b: BackendBuffer, outShape: readonly number[], cS: readonly number[], aS: readonly number[], bS: readonly number[], dtype: DType, condDtype: DType) {
+    this.check(dtype);
+    return this.w(whereGpu(this.rt, g(c), g(a), g(b), outShape, cS, aS, bS, dtype, condDtype));
+  }
+  strided(x: BackendBuffer, outShape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(stridedGpu(this.rt, g(x), outShape, strides, offset, dtype));
+  }
+  concat2(a: BackendBuffer, b: BackendBuffer, outer: number, la: number, lb: number, inner: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(concat2Gpu(this.rt, g(a), g(b), outer, la, lb, inner, dtype));
+  }
+  dropoutMask(n: number, p: number, seed: number) {
+    return this.w(dropoutMaskGpu(this.rt, n, p, seed));
+  }
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, len: number, inner: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(reduceGpu(this.rt, op, g(x), outer, len, inner, dtype));
+  }
+  matmul(a: BackendBuffer, b: BackendBuffer, p: MatmulParams, dtype: DType) {
+    this.check(dtype);
+    return this.w(matmulGpu(this.rt, g(a), g(b), p));
+  }
+  softmax(x: BackendBuffer, rows: number, cols: number, log: boolean, dtype: DType) {
+    this.check(dtype);
+    return this.w(softmaxGpu(this.rt, g(x), rows, cols, log));
+  }
+  softmaxGrad(y: BackendBuffer, dy: BackendBuffer, rows: number, cols: number, log: boolean, dtype: DType) {
+    this.check(dtype);
+    return this.w(softmaxGradGpu(this.rt, g(y), g(dy), rows, cols, log));
+  }
+  layerNorm(x: BackendBuffer, gamma: BackendBuffer, beta: BackendBuffer, rows: number, cols: number, eps: number, dtype: DType) {
+    this.check(dtype);
+    const r = layerNormGpu(this.rt, g(x), g(gamma), g(beta), rows, cols, eps);
+    return { y: this.w(r.y), mean: this.w(r.mean), rstd: this.w(r.rstd) };
+  }
+  layerNormGrad(dy: BackendBuffer, x: BackendBuffer, gamma: BackendBuffer, mean: BackendBuffer, rstd: BackendBuffer, rows: number, cols: number, dtype: DType) {
+    this.check(dtype);
+    const r = layerNormGradGpu(this.rt, g(dy), g(x), g(gamma), g(mean), g(rstd), rows, cols);
+    return { dx: this.w(r.dx), dgamma: this.w(r.dgamma), dbeta: this.w(r.dbeta) };
+  }
+  gather(table: BackendBuffer, idx: BackendBuffer, n: number, numRows: number, cols: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(gatherGpu(this.rt, g(table), g(idx), n, numRows, cols));
+  }
+  scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(scatterAddGpu(this.rt, g(src), idx, numRows, cols));
+  }
+  topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType) {
+    this.check(dtype);
+    const r = topkGpu(this.rt, g(x), rows, cols, k);
+    return { values: this.w(r.values), indices: this.w(r.indices) };
+  }
+  scatterCols(src: BackendBuffer, idx: BackendBuffer, rows: number, k: number, cols: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(scatterColsGpu(this.rt, g(src), g(idx), rows, k, cols));
+  }
+  adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, n: number, h: AdamHyper): void {
+    adamwGpu(this.rt, g(param), g(grad), g(m), g(v), n, h);
+  }
+  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper): void {
+    adamRowsGpu(this.rt, g(param), g(grad), g(m), g(v), rows, cols, h);
+  }
+}
