@@ -1,0 +1,53 @@
+// The interface every negative sampler implements, so training runs differ only in the sampler.
+// A sampler decides (1) how the epoch's documents are grouped into batches and (2) which labels
+// each batch encodes: its label pool. The pool always starts with one sampled positive per
+// document (labels[i] is document i's positive, the diagonal of the score matrix); samplers
+// that mine extra negatives append them after.
+
+import type { CSR } from '../data';
+import type { MemoryBank } from '../batching';
+import type { Rng } from '../../util/rng';
+
+export type SamplerName = 'random' | 'ngame' | 'ance' | 'mips-uniform' | 'mips';
+
+export interface BatchPlan {
+  /** (B) document ids. */
+  docs: Int32Array;
+  /** (L >= B) label ids to encode; labels[i] is a sampled positive of docs[i] for i < B. */
+  labels: Int32Array;
+  /** (B, L) row-major: 1 iff labels[j] is a positive of docs[i]. Never 0 for a positive. */
+  targets: Float32Array;
+}
+
+export interface EpochPlan {
+  batches: Int32Array[];
+  /** Target cluster size in use (null: random batches). */
+  clusterSize: number | null;
+  /** Milliseconds spent clustering or rebuilding indexes this epoch. */
+  overheadMs: number;
+}
+
+export interface SamplerEnv {
+  /** Training label matrix (documents × labels). */
+  Y: CSR;
+  /** Trainable documents (at least one positive). */
+  docs: Int32Array;
+  batchSize: number;
+  /** Document embeddings from the training forward passes. */
+  bank: MemoryBank;
+  /** Encodes every label with the current encoder: (labels × dim) row-major, unit rows. */
+  encodeAllLabels(): Promise<Float32Array>;
+  /** Global step counter (batches done so far). */
+  step: number;
+  seed: number;
+}
+
+export interface Sampler {
+  readonly name: SamplerName;
+  /** The loss this sampler's paper trains with. */
+  readonly loss: 'triplet' | 'bce';
+  epoch(epoch: number, env: SamplerEnv, rng: Rng): Promise<EpochPlan>;
+  plan(docs: Int32Array, env: SamplerEnv, rng: Rng): Promise<BatchPlan>;
+  /** Bytes this sampler keeps between steps (memory bank, indexes), for memory accounting. */
+  stateBytes(env: SamplerEnv): number;
+}
