@@ -1,0 +1,190 @@
+// AdamW (Loshchilov & Hutter) for the encoder: decoupled weight decay except on biases and
+// LayerNorm parameters, a linear warmup then linear decay learning-rate schedule, and global-norm
+// gradient clipping. Tables marked sparse (token embeddings) may be updated row-sparsely
+// (sparse-adam.ts) when the step is told which rows the batch touched.
+//
+// A step reads back from the device at most once: the squared gradient norm (when clipping) and
+// the loss (when given) are packed into one small tensor and read together. The update itself
+// runs in place on the device (backend.adamw / backend.adamRows).
+
+import * as T from '../tensor';
+import type { Tensor } from '../tensor';
+import type { Params } from './params';
+import { adamHyper, adamRowsUpdate, Moments, uniqueRows, type AdamCoefficients, type AdamState, type OptimTarget } from './sparse-adam';
+
+export interface AdamWConfig extends AdamCoefficients {
+  /** Clip the global gradient norm to this value (0: no clipping). */
+  clipNorm: number;
+  /** The learning rate rises linearly from lr/warmupSteps to lr over this many updates. */
+  warmupSteps: number;
+  /** Then falls linearly to 0 at this update count (0: constant after warmup). */
+  totalSteps: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = {
+  lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1, warmupSteps: 0, totalSteps: 0,
+};
+
+/**
+ * The learning rate of update number `step` (0 for the first): linear warmup over
+ * cfg.warmupSteps updates (lr·(step+1)/warmup), then linear decay to 0 at cfg.totalSteps.
+ */
+export function scheduledLr(step: number, cfg: Pick<AdamWConfig, 'lr' | 'warmupSteps' | 'totalSteps'>): number {
+  if (step < cfg.warmupSteps) return (cfg.lr * (step + 1)) / cfg.warmupSteps;
+  if (cfg.totalSteps <= 0) return cfg.lr;
+  const span = Math.max(1, cfg.totalSteps - cfg.warmupSteps);
+  return cfg.lr * Math.max(0, (cfg.totalSteps - step) / span);
+}
+
+/** A parameter as the optimizer sees it. */
+export interface OptimParam extends OptimTarget {
+  decay: boolean;
+  sparse: boolean;
+}
+
+/** The optimizer's view of a registry's parameters; `prefix` keeps names of several models apart. */
+export function optimParams(params: Params, prefix = ''): OptimParam[] {
+  return params.names().map((name) => {
+    const spec = params.spec(name);
+    return { name: prefix + name, get: () => params.get(name), decay: spec.decay, sparse: spec.sparse };
+  });
+}
+
+export interface StepOptions {
+  /** Read back together with the gradient norm (no extra readback). */
+  loss?: Tensor;
+  /** Rows touched by this batch, per sparse parameter name: those tables get a row-sparse update. */
+  rows?: Record<string, ArrayLike<number>>;
+}
+
+export interface StepInfo {
+  /** Updates done, including this one. */
+  step: number;
+  lr: number;
+  loss?: number;
+  /** Global gradient norm before clipping (when clipping is on). */
+  gradNorm?: number;
+  /** Factor the gradients were multiplied by (1 when not clipped). */
+  gradScale: number;
+}
+
+function checkConfig(c: AdamWConfig): void {
+  const nonNeg = (k: keyof AdamWConfig) => {
+    if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new Error(`AdamW: ${k} must be a finite number >= 0, got ${c[k]}`);
+  };
+  for (const k of ['lr', 'eps', 'weightDecay', 'clipNorm'] as const) nonNeg(k);
+  for (const k of ['beta1', 'beta2'] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`AdamW: ${k} must be in [0, 1), got ${c[k]}`);
+  for (const k of ['warmupSteps', 'totalSteps'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`AdamW: ${k} must be a non-negative integer, got ${c[k]}`);
+  }
+}
+
+export class AdamW {
+  readonly config: AdamWConfig;
+  readonly targets: OptimParam[];
+  private moments: Moments;
+  /** Updates done so far. */
+  stepCount = 0;
+
+  /** Accepts a registry, several registries (names prefixed "0/", "1/", ...), or explicit targets. */
+  constructor(params: Params | Params[] | OptimParam[], config: Partial<AdamWConfig> = {}) {
+    this.config = { ...DEFAULT_ADAMW, ...config };
+    checkConfig(this.config);
+    if (Array.isArray(params) && params.length > 0 && 'define' in params[0]) {
+      const list = params as Params[];
+      this.targets = list.length === 1 ? optimParams(list[0]) : list.flatMap((p, i) => optimParams(p, `${i}/`));
+    } else if (Array.isArray(params)) {
+      this.targets = params as OptimParam[];
+    } else {
+      this.targets = optimParams(params);
+    }
+    this.moments = new Moments(this.targets);
+  }
+
+  /** The learning rate the next update will use. */
+  get lr(): number {
+    return scheduledLr(this.stepCount, this.config);
+  }
+
+  /**
+   * Squared global gradient norm as a device scalar [1]: Σ over parameters of Σ g². null when no
+   * parameter has a gradient.
+   */
+  gradNormSquared(): Tensor | null {
+    return T.scope(() => {
+      let acc: Tensor | null = null;
+      for (const t of this.targets) {
+        const g = t.get().grad;
+        if (!g) continue;
+        const s = T.sumAll(T.square(g));
+        acc = acc ? T.add(acc, s) : s;
+      }
+      return acc;
+    });
+  }
+
+  /** One update from the gradients in param.grad (call after backward; zero them afterwards). */
+  async step(opts: StepOptions = {}): Promise<StepInfo> {
+    const cfg = this.config;
+    const lr = this.lr;
+    const clip = cfg.clipNorm > 0;
+
+    // The single readback: [Σg², loss] (either may be absent).
+    let gradNorm: number | undefined;
+    let loss: number | undefined;
+    if (clip || opts.loss) {
+      const packed = T.noGrad(() =>
+        T.scope(() => {
+          const parts: Tensor[] = [];
+          const n2 = clip ? this.gradNormSquared() : null;
+          if (n2) parts.push(n2);
+          if (opts.loss) parts.push(T.reshape(opts.loss, [opts.loss.size]));
+          return parts.length > 0 ? T.concat(parts, 0) : null;
+        }),
+      );
+      if (packed) {
+        const host = await packed.data();
+        packed.release();
+        let k = 0;
+        if (clip && this.targets.some((t) => t.get().grad)) gradNorm = Math.sqrt(host[k++]);
+        if (opts.loss) loss = opts.loss.size === 1 ? host[k] : undefined;
+      }
+    }
+    if (gradNorm !== undefined && !Number.isFinite(gradNorm)) {
+      throw new Error(`AdamW.step: the gradient norm is ${gradNorm} at update ${this.stepCount + 1}; not updating`);
+    }
+    const gradScale = gradNorm !== undefined && gradNorm > cfg.clipNorm ? cfg.clipNorm / (gradNorm + 1e-6) : 1;
+
+    this.stepCount++;
+    for (const t of this.targets) {
+      const p = t.get();
+      const g = p.grad;
+      if (!g) continue;
+      const m = this.moments.m.get(t.name)!;
+      const v = this.moments.v.get(t.name)!;
+      const h = adamHyper(cfg, this.stepCount, lr, t.decay ? cfg.weightDecay : 0, gradScale);
+      const rows = t.sparse ? opts.rows?.[t.name] : undefined;
+      if (rows) adamRowsUpdate(p, m, v, uniqueRows(rows, p.shape[0]), h, t.name);
+      else p.backend.adamw(p.buf, g.buf, m.buf, v.buf, p.size, h);
+    }
+    return { step: this.stepCount, lr, loss, gradNorm, gradScale };
+  }
+
+  /** Releases every gradient of the optimized parameters. */
+  zeroGrad(): void {
+    T.zeroGrad(this.targets.map((t) => t.get()));
+  }
+
+  exportState(): Promise<AdamState> {
+    return this.moments.export(this.stepCount);
+  }
+
+  importState(state: AdamState): void {
+    this.moments.import(state, 'AdamW.importState');
+    this.stepCount = state.step;
+  }
+
+  dispose(): void {
+    this.moments.dispose();
+  }
+}

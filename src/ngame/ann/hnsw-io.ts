@@ -1,0 +1,66 @@
+// Save/load of an HnswIndex: magic "NGHNSW01", header fields, then
+// vecs (count·dim f32), levels (count u8), links0 (count·(2M+1) i32), upperOff (count i32),
+// upper (upperLen i32). The generator state is saved, so inserts after a load continue
+// exactly as they would have without the save.
+import { RngState } from '../../util/rng';
+import { HnswIndex } from './hnsw';
+import { IndexFileReader, writeIndexFile } from './binio';
+
+const MAGIC = 'NGHNSW01';
+const FIELDS = 13;
+
+export function saveHnsw(index: HnswIndex, path: string): void {
+  const n = index.count, d = index.dim;
+  const rs = index.rng.getState();
+  const header = [1, index.metric === 'ip' ? 0 : 1, d, n, index.M, index.efConstruction, index.efSearch,
+    index.entry + 1, index.maxLevel + 1, ...rs];
+  writeIndexFile(path, MAGIC, header, [
+    index.vecs.subarray(0, n * d),
+    index.levels.subarray(0, n),
+    index.links0.subarray(0, n * (index.M0 + 1)),
+    index.upperOff.subarray(0, n),
+    index.upper.subarray(0, index.upperLen),
+  ]);
+}
+
+export function loadHnsw(path: string): HnswIndex {
+  const r = new IndexFileReader(path, MAGIC, FIELDS);
+  const [version, metricCode, dim, n, M, efC, efS, entry1, maxLevel1, ...rs] = r.header;
+  if (version !== 1) r.fail(`version ${version} is not supported`);
+  if (metricCode > 1) r.fail(`unknown metric code ${metricCode}`);
+  if (dim < 1 || M < 2 || efC < 1 || efS < 1) r.fail(`bad parameters dim=${dim} M=${M} efConstruction=${efC} efSearch=${efS}`);
+  if (entry1 > n || (n > 0 && entry1 === 0)) r.fail(`entry point ${entry1 - 1} with ${n} nodes`);
+  const index = new HnswIndex({ dim, metric: metricCode === 0 ? 'ip' : 'cosine', M, efConstruction: efC, efSearch: efS, capacity: n });
+  index.reserve(n);
+  const M0 = 2 * M;
+  const vecs = r.f32(n * dim, 'vectors');
+  const levels = r.u8(n, 'levels');
+  const links0 = r.i32(n * (M0 + 1), 'layer-0 links');
+  const upperOff = r.i32(n, 'upper offsets');
+  let upperLen = 0;
+  for (let i = 0; i < n; i++) upperLen += levels[i] * (M + 1);
+  const upper = r.i32(upperLen, 'upper links');
+  r.end();
+  // structural checks: every link names an existing node
+  for (let i = 0; i < n; i++) {
+    const c = links0[i * (M0 + 1)];
+    if (c < 0 || c > M0) r.fail(`node ${i} has ${c} layer-0 links`);
+    for (let t = 1; t <= c; t++) {
+      const nb = links0[i * (M0 + 1) + t];
+      if (nb < 0 || nb >= n) r.fail(`node ${i} links to ${nb}`);
+    }
+    if (levels[i] > 0 && (upperOff[i] < 0 || upperOff[i] + levels[i] * (M + 1) > upperLen)) r.fail(`node ${i} upper links out of range`);
+  }
+  for (let i = 0; i < upperLen; i++) if (upper[i] < 0 || upper[i] >= n) r.fail(`upper link value ${upper[i]}`);
+  index.vecs.set(vecs);
+  index.levels.set(levels);
+  index.links0.set(links0);
+  index.upperOff.set(upperOff);
+  index.upper = upper.length > 0 ? upper : new Int32Array(64);
+  index.upperLen = upperLen;
+  index.count = n;
+  index.entry = entry1 - 1;
+  index.maxLevel = maxLevel1 - 1;
+  index.rng.setState(rs as RngState);
+  return index;
+}

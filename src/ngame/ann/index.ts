@@ -1,0 +1,10 @@
+// Nearest-neighbour search: exact top-k, HNSW and IVF-flat, all by inner product or cosine.
+export { cpuSimilarity, TopKHeap } from './similarity';
+export type { SimilarityEngine, TopK, CpuSimilarityOptions } from './similarity';
+export { exactTopK, recallAtK } from './exact';
+export type { Metric, ExactTopKOptions } from './exact';
+export { HnswIndex } from './hnsw';
+export type { HnswOptions } from './hnsw';
+export { saveHnsw, loadHnsw } from './hnsw-io';
+export { IvfIndex } from './ivf';
+export type { IvfOptions } from './ivf';

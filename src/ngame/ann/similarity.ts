@@ -1,0 +1,192 @@
+// The heavy arithmetic of clustering and search, behind one interface so a GPU implementation
+// (matmul + row-wise top-k on the tensor core) can replace the CPU loops here.
+import { Mat, checkMat, mat } from '../matrix';
+
+/** Top-k result for a batch of queries: row i holds query i's k best, best first. */
+export interface TopK {
+  k: number;
+  /** (queries, k) item indices, row-major */
+  indices: Int32Array;
+  /** (queries, k) scores matching `indices` */
+  scores: Float32Array;
+}
+
+export interface SimilarityEngine {
+  /** Inner products: (q.rows, items.rows) row-major. */
+  scores(q: Mat, items: Mat): Float32Array;
+  /** Per query row, the k items with largest inner product; ties broken by lower item index. */
+  topk(q: Mat, items: Mat, k: number): TopK;
+}
+
+/**
+ * (q.rows, items.rows) inner products written into `out` at column offset `colOff` of an
+ * out matrix with `outCols` columns. A 4-query × 1-item register block: each item value is
+ * loaded once for four accumulators.
+ */
+export function scoresInto(q: Mat, items: Mat, out: Float32Array, outCols = items.rows, colOff = 0): void {
+  const d = q.cols;
+  const Q = q.data, X = items.data;
+  const m = q.rows, n = items.rows;
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const a0 = i * d, a1 = a0 + d, a2 = a1 + d, a3 = a2 + d;
+    for (let j = 0; j < n; j++) {
+      const b = j * d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = 0; t < d; t++) {
+        const x = X[b + t];
+        s0 += Q[a0 + t] * x;
+        s1 += Q[a1 + t] * x;
+        s2 += Q[a2 + t] * x;
+        s3 += Q[a3 + t] * x;
+      }
+      const o = i * outCols + colOff + j;
+      out[o] = s0;
+      out[o + outCols] = s1;
+      out[o + 2 * outCols] = s2;
+      out[o + 3 * outCols] = s3;
+    }
+  }
+  for (; i < m; i++) {
+    const a = i * d;
+    for (let j = 0; j < n; j++) {
+      const b = j * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += Q[a + t] * X[b + t];
+      out[i * outCols + colOff + j] = s;
+    }
+  }
+}
+
+/**
+ * A bounded "keep the k best" selector over (score, index) pairs, as a min-heap whose root
+ * is the current worst kept pair (lowest score; among equal scores, highest index).
+ */
+export class TopKHeap {
+  readonly sc: Float32Array;
+  readonly ix: Int32Array;
+  size = 0;
+  constructor(readonly k: number) {
+    this.sc = new Float32Array(k);
+    this.ix = new Int32Array(k);
+  }
+  reset(): void {
+    this.size = 0;
+  }
+  /** true when (s1, i1) ranks below (s2, i2). */
+  private static worse(s1: number, i1: number, s2: number, i2: number): boolean {
+    return s1 < s2 || (s1 === s2 && i1 > i2);
+  }
+  push(s: number, idx: number): void {
+    const { sc, ix, k } = this;
+    if (this.size < k) {
+      let c = this.size++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!TopKHeap.worse(s, idx, sc[p], ix[p])) break;
+        sc[c] = sc[p];
+        ix[c] = ix[p];
+        c = p;
+      }
+      sc[c] = s;
+      ix[c] = idx;
+      return;
+    }
+    if (!TopKHeap.worse(sc[0], ix[0], s, idx)) return;
+    // replace the root and sift down
+    let c = 0;
+    const n = this.size;
+    for (;;) {
+      let w = 2 * c + 1;
+      if (w >= n) break;
+      if (w + 1 < n && TopKHeap.worse(sc[w + 1], ix[w + 1], sc[w], ix[w])) w++;
+      if (!TopKHeap.worse(sc[w], ix[w], s, idx)) break;
+      sc[c] = sc[w];
+      ix[c] = ix[w];
+      c = w;
+    }
+    sc[c] = s;
+    ix[c] = idx;
+  }
+  /** Would (s, idx) enter the heap? */
+  accepts(s: number, idx: number): boolean {
+    return this.size < this.k || TopKHeap.worse(this.sc[0], this.ix[0], s, idx);
+  }
+  /** Write the kept pairs best first into out arrays at offset; unfilled slots get -1 / -Infinity. */
+  drainSorted(outIx: Int32Array, outSc: Float32Array, off: number): void {
+    const n = this.size;
+    const order = Array.from({ length: n }, (_, t) => t);
+    order.sort((a, b) => this.sc[b] - this.sc[a] || this.ix[a] - this.ix[b]);
+    for (let t = 0; t < this.k; t++) {
+      outIx[off + t] = t < n ? this.ix[order[t]] : -1;
+      outSc[off + t] = t < n ? this.sc[order[t]] : -Infinity;
+    }
+    this.size = 0;
+  }
+}
+
+export interface CpuSimilarityOptions {
+  /** items scored per block in topk (bounds the scratch buffer: queryBlock × itemBlock floats) */
+  itemBlock?: number;
+  queryBlock?: number;
+}
+
+/** The CPU engine: blocked loops over query and item blocks, bounded memory for any item count. */
+export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine {
+  const itemBlock = opts.itemBlock ?? 4096;
+  const queryBlock = opts.queryBlock ?? 64;
+  return {
+    scores(q: Mat, items: Mat): Float32Array {
+      checkDims(q, items);
+      const out = new Float32Array(q.rows * items.rows);
+      scoresInto(q, items, out);
+      return out;
+    },
+    topk(q: Mat, items: Mat, k: number): TopK {
+      checkDims(q, items);
+      checkK(k, items.rows);
+      const indices = new Int32Array(q.rows * k);
+      const scores = new Float32Array(q.rows * k);
+      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new TopKHeap(k));
+      const buf = new Float32Array(queryBlock * itemBlock);
+      const d = q.cols;
+      for (let q0 = 0; q0 < q.rows; q0 += queryBlock) {
+        const qb = Math.min(queryBlock, q.rows - q0);
+        const qm = mat(qb, d, q.data.subarray(q0 * d, (q0 + qb) * d));
+        for (let j0 = 0; j0 < items.rows; j0 += itemBlock) {
+          const jb = Math.min(itemBlock, items.rows - j0);
+          const im = mat(jb, d, items.data.subarray(j0 * d, (j0 + jb) * d));
+          scoresInto(qm, im, buf, jb, 0);
+          for (let a = 0; a < qb; a++) {
+            const h = heaps[a];
+            const base = a * jb;
+            for (let j = 0; j < jb; j++) {
+              const s = buf[base + j];
+              if (h.accepts(s, j0 + j)) h.push(s, j0 + j);
+            }
+          }
+        }
+        for (let a = 0; a < qb; a++) heaps[a].drainSorted(indices, scores, (q0 + a) * k);
+      }
+      return { k, indices, scores };
+    },
+  };
+}
+
+export function checkDims(q: Mat, items: Mat): void {
+  if (q.cols !== items.cols) {
+    throw new Error(`dimension mismatch: queries have ${q.cols} columns, items have ${items.cols}`);
+  }
+}
+
+export function checkK(k: number, n: number): void {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
+  if (k > n) throw new Error(`k = ${k} is larger than the number of items (${n})`);
+}
+
+/** Convenience: validate the inputs (NaN, shapes) before the engine runs. */
+export function checkPair(q: Mat, items: Mat): void {
+  checkMat(q, 'queries');
+  checkMat(items, 'items');
+  checkDims(q, items);
+}

@@ -1,0 +1,42 @@
+// Approximate balanced 2-means for large N: grow the hierarchy on a random sample (with the
+// full iterative splits), then route every point down the sample's tree. At each node the
+// node's points are ranked along the sample's split direction c1 − c0 and cut at the middle,
+// so balance is exact at every level (the leaves get floor/ceil sizes as in the exact method)
+// and no iterations run on the full data: cost ≈ one ranking pass per level.
+import { Rng } from '../../util/rng';
+import { Mat, gatherRows, normalizeRows } from '../matrix';
+import {
+  Balanced2MeansOptions,
+  HierarchicalClustering,
+  SplitTree,
+  balanced2Means,
+  checkClusterArgs,
+  targetClusterCount,
+} from './balanced2means';
+
+export interface ApproxBalanced2MeansOptions extends Balanced2MeansOptions {
+  /** points in the sample the tree is grown on (default 8·C, at least 2·C, at most N) */
+  sampleSize?: number;
+}
+
+export function approxBalanced2Means(x: Mat, opts: ApproxBalanced2MeansOptions): HierarchicalClustering & { sampleSize: number } {
+  checkClusterArgs(x, opts.clusterSize, 'approxBalanced2Means');
+  const n = x.rows;
+  const C = targetClusterCount(n, opts.clusterSize);
+  if (opts.sampleSize !== undefined && (!Number.isInteger(opts.sampleSize) || opts.sampleSize < 1)) {
+    throw new Error(`approxBalanced2Means: sampleSize must be a positive integer, got ${opts.sampleSize}`);
+  }
+  const m = Math.min(n, Math.max(2 * C, opts.sampleSize ?? 8 * C));
+  if (m >= n) return { ...balanced2Means(x, opts), sampleSize: n };
+  const rng = new Rng(opts.seed ?? 0);
+  const sample = rng.permutation(n).subarray(0, m).sort();
+  const maxIter = opts.maxIter ?? 25;
+  const tol = opts.tol ?? 1e-4;
+  const sampleTree = new SplitTree(normalizeRows(gatherRows(x, sample)), tol, maxIter);
+  sampleTree.grow(C, rng);
+  const full = new SplitTree(normalizeRows(x), tol, maxIter);
+  full.grow(C, null, sampleTree.dirs);
+  const res = full.result(opts.keepLevels ?? false);
+  res.iterations += sampleTree.iterations;
+  return { ...res, sampleSize: m };
+}

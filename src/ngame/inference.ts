@@ -1,0 +1,50 @@
+// Inference: top-K labels for each document from the label embeddings (M1) and from the
+// per-label classifiers (M2), fused as  score = β·clf + (1 − β)·emb  over the union of both
+// candidate lists (a candidate missing from one list scores 0 there), filter pairs removed,
+// and the XC metrics computed on the result.
+
+import type { Backend } from '../tensor';
+import type { CSR, Dataset } from './data';
+import { evaluate, type Metrics } from './metrics';
+import type { TopK } from './ann/similarity';
+import { searchTopK } from './search';
+
+/** A TopK result as a sparse score matrix (rows × numLabels, k entries per row). */
+export function topkToCSR(t: TopK, numLabels: number): CSR {
+  const rows = t.indices.length / t.k;
+  const indptr = new Int32Array(rows + 1);
+  for (let r = 0; r <= rows; r++) indptr[r] = r * t.k;
+  return { rows, cols: numLabels, indptr, indices: Int32Array.from(t.indices), values: Float32Array.from(t.scores) };
+}
+
+/** β·clf + (1 − β)·emb over the union of both candidate lists; a missing score counts 0. */
+export function fuseScores(emb: CSR, clf: CSR, beta: number): CSR {
+  if (emb.rows !== clf.rows || emb.cols !== clf.cols) throw new Error(`fuseScores: shapes ${emb.rows}×${emb.cols} and ${clf.rows}×${clf.cols} differ`);
+  if (!(beta >= 0 && beta <= 1)) throw new Error(`fuseScores: beta must be in [0, 1], got ${beta}`);
+  const indptr = new Int32Array(emb.rows + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  const acc = new Map<number, number>();
+  for (let r = 0; r < emb.rows; r++) {
+    acc.clear();
+    for (let a = emb.indptr[r]; a < emb.indptr[r + 1]; a++) acc.set(emb.indices[a], (1 - beta) * emb.values[a]);
+    for (let a = clf.indptr[r]; a < clf.indptr[r + 1]; a++) acc.set(clf.indices[a], (acc.get(clf.indices[a]) ?? 0) + beta * clf.values[a]);
+    for (const [l, s] of acc) {
+      idx.push(l);
+      val.push(s);
+    }
+    indptr[r + 1] = idx.length;
+  }
+  return { rows: emb.rows, cols: emb.cols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
+}
+
+/** Top-K labels per document by inner product with `table` (L × dim): label embeddings or classifiers. */
+export async function retrieve(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, K: number): Promise<CSR> {
+  const L = table.length / dim;
+  return topkToCSR(await searchTopK(backend, docs, table, dim, Math.min(K, L)), L);
+}
+
+/** Test-set metrics (k = 1..5, filter pairs removed, propensities from the training labels). */
+export function testMetrics(scores: CSR, data: Dataset): Metrics {
+  return evaluate(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: 5 });
+}

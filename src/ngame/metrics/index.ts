@@ -1,0 +1,6 @@
+// Public API of the metrics module.
+export { evaluate } from './evaluate';
+export type { EvalOptions, Metrics } from './evaluate';
+export { inversePropensity, DEFAULT_A, DEFAULT_B } from './propensity';
+export { TopK, TopKRowsBuilder, topKFromDense, ranksBefore } from './topk';
+export { formatMetricsTable, formatComparisonTable, metricValue, alignColumns, DEFAULT_COLUMNS } from './table';

@@ -1,0 +1,205 @@
+// NGAME's first module (M1): train the Siamese encoder with a chosen negative sampler.
+//
+// One step: the sampler gives a batch of documents and its label pool; documents and labels go
+// through the same encoder (dropout on); S = E_docs · E_labelsᵀ (cosines, since rows are unit);
+// the sampler's loss (triplet with online hard negative mining, or BCE); backward; AdamW. The
+// documents' embeddings from this pass go into the memory bank that NGAME clusters, so the
+// clustering costs no extra encoding.
+
+import * as T from '../tensor';
+import type { Backend } from '../tensor';
+import type { Encoder } from '../model/encoder';
+import { AdamW } from '../model/optim';
+import type { Dataset } from './data';
+import { MemoryBank, trainableDocuments } from './batching';
+import { corpusBatch, type Corpus } from './corpus';
+import { negativeHardness, type Hardness } from './diagnostics';
+import { embedCorpus } from './embed';
+import { retrieve, testMetrics } from './inference';
+import { bceWithLogits, infoNCE, tripletOHNM, type TripletOptions } from './losses';
+import type { Metrics } from './metrics';
+import type { BatchPlan, Sampler, SamplerEnv } from './samplers';
+import { Rng } from '../util/rng';
+
+export interface M1Config {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  seed: number;
+  triplet: TripletOptions;
+  /** Cosines are in [-1, 1]: BCE logits are cosine × this scale. */
+  bceScale: number;
+  /** Use in-batch softmax (InfoNCE) instead of the sampler's loss. */
+  infoNCE: boolean;
+  /** Evaluate on the test set every this many epochs (0: only at the end). */
+  evalEvery: number;
+  /** Documents measured for the negative-hardness diagnostic each epoch. */
+  hardnessDocs: number;
+}
+
+export const DEFAULT_M1: M1Config = {
+  epochs: 10, batchSize: 64, lr: 1e-3, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, seed: 0,
+  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, infoNCE: false, evalEvery: 1, hardnessDocs: 200,
+};
+
+export interface M1Context {
+  data: Dataset;
+  encoder: Encoder;
+  backend: Backend;
+  train: Corpus;
+  labels: Corpus;
+  test: Corpus;
+}
+
+export interface EpochLog {
+  stage: 'M1';
+  sampler: string;
+  epoch: number;
+  steps: number;
+  loss: number;
+  clusterSize: number | null;
+  /** Clustering / index rebuild time this epoch. */
+  overheadMs: number;
+  epochMs: number;
+  evalMs?: number;
+  hardness?: Hardness;
+  metrics?: Metrics;
+  /** Peak device bytes during this epoch's steps. */
+  peakBytes: number;
+  skippedDocs: number;
+}
+
+export interface M1Hooks {
+  onEpoch?: (log: EpochLog) => void | Promise<void>;
+  onStep?: (step: number, loss: number, epochStep: number, epochSteps: number) => void;
+}
+
+/** Token rows touched by a batch (for the row-sparse update of the token table). */
+function tokenRows(...bs: { ids: Int32Array }[]): Int32Array {
+  const seen = new Set<number>();
+  for (const b of bs) for (const id of b.ids) seen.add(id);
+  return Int32Array.from(seen);
+}
+
+export class M1Trainer {
+  readonly cfg: M1Config;
+  readonly opt: AdamW;
+  readonly bank: MemoryBank;
+  readonly env: SamplerEnv;
+  readonly rng: Rng;
+  epoch = 0;
+  private labelEmbCache: { step: number; emb: Float32Array } | null = null;
+
+  constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}) {
+    this.cfg = { ...DEFAULT_M1, ...cfg, triplet: { ...DEFAULT_M1.triplet, ...cfg.triplet } };
+    const { docs, skipped } = trainableDocuments(ctx.data.trainY);
+    if (docs.length === 0) throw new Error('M1: no training document has a positive label');
+    if (this.cfg.batchSize > docs.length) throw new Error(`M1: batch size ${this.cfg.batchSize} exceeds the ${docs.length} trainable documents`);
+    this.skipped = skipped;
+    const stepsPerEpoch = Math.ceil(docs.length / this.cfg.batchSize);
+    this.opt = new AdamW(ctx.encoder.params, {
+      lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm,
+      warmupSteps: this.cfg.warmupSteps, totalSteps: stepsPerEpoch * this.cfg.epochs,
+    });
+    this.bank = new MemoryBank(ctx.data.trainY.rows, ctx.encoder.outDim);
+    this.rng = new Rng(this.cfg.seed);
+    this.env = {
+      Y: ctx.data.trainY, docs, batchSize: this.cfg.batchSize, bank: this.bank, step: 0, seed: this.cfg.seed,
+      encodeAllLabels: () => this.labelEmbeddings(),
+    };
+  }
+
+  readonly skipped: number;
+
+  /** All label embeddings with the current encoder (cached within a step). */
+  async labelEmbeddings(): Promise<Float32Array> {
+    if (this.labelEmbCache && this.labelEmbCache.step === this.env.step) return this.labelEmbCache.emb;
+    const emb = await embedCorpus(this.ctx.encoder, this.ctx.labels);
+    this.labelEmbCache = { step: this.env.step, emb };
+    return emb;
+  }
+
+  /** One optimisation step on a planned batch; returns the loss. */
+  async step(plan: BatchPlan): Promise<number> {
+    const { encoder, backend } = this.ctx;
+    const docB = corpusBatch(this.ctx.train, plan.docs);
+    const labB = corpusBatch(this.ctx.labels, plan.labels);
+    const B = plan.docs.length;
+    const L = plan.labels.length;
+    const { loss, docEmb } = T.scope(() => {
+      const d = encoder.forward(docB.ids, docB.mask, docB.B, docB.T, { training: true, rng: this.rng }); // (B, D)
+      const l = encoder.forward(labB.ids, labB.mask, labB.B, labB.T, { training: true, rng: this.rng }); // (L, D)
+      const S = T.matmul(d, l, { transB: true }); // (B, L) cosines
+      const tg = T.tensor(plan.targets, [B, L], { backend });
+      const loss = this.cfg.infoNCE ? infoNCE(S, tg)
+        : this.sampler.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
+        : tripletOHNM(S, tg, this.cfg.triplet);
+      T.backward(loss);
+      return { loss, docEmb: T.detach(d) };
+    });
+    let info;
+    try {
+      info = await this.opt.step({ loss, rows: { 'embed.tokens': tokenRows(docB, labB) } });
+    } finally {
+      loss.release();
+      this.opt.zeroGrad();
+    }
+    const emb = (await docEmb.data()) as Float32Array;
+    docEmb.release();
+    this.bank.update(plan.docs, emb);
+    this.env.step++;
+    const value = info.loss ?? NaN;
+    if (!Number.isFinite(value)) throw new Error(`M1: loss is ${value} at step ${this.env.step}`);
+    return value;
+  }
+
+  /** One epoch of training, then the diagnostics (and the test metrics when due). */
+  async trainEpoch(hooks: M1Hooks = {}): Promise<EpochLog> {
+    const t0 = performance.now();
+    this.ctx.backend.resetPeak();
+    const ep = await this.sampler.epoch(this.epoch, this.env, this.rng);
+    const measured: BatchPlan[] = [];
+    let lossSum = 0;
+    let measuredDocs = 0;
+    for (let i = 0; i < ep.batches.length; i++) {
+      const plan = await this.sampler.plan(ep.batches[i], this.env, this.rng);
+      if (measuredDocs < this.cfg.hardnessDocs) {
+        measured.push(plan);
+        measuredDocs += plan.docs.length;
+      }
+      const loss = await this.step(plan);
+      lossSum += loss;
+      hooks.onStep?.(this.env.step, loss, i + 1, ep.batches.length);
+    }
+    const peakBytes = this.ctx.backend.memory().peakBytes;
+    const epochMs = performance.now() - t0;
+    const log: EpochLog = {
+      stage: 'M1', sampler: this.sampler.name, epoch: this.epoch, steps: ep.batches.length,
+      loss: lossSum / ep.batches.length, clusterSize: ep.clusterSize, overheadMs: ep.overheadMs, epochMs, peakBytes,
+      skippedDocs: this.skipped,
+    };
+    const last = this.epoch === this.cfg.epochs - 1;
+    const due = last || (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0);
+    if (due) {
+      const e0 = performance.now();
+      const labelEmb = await this.labelEmbeddings();
+      log.hardness = negativeHardness(measured, this.ctx.data.trainY, this.bank.data, labelEmb, this.ctx.encoder.outDim, this.cfg.hardnessDocs);
+      log.metrics = await this.evaluate(labelEmb);
+      log.evalMs = performance.now() - e0;
+    }
+    this.epoch++;
+    await hooks.onEpoch?.(log);
+    return log;
+  }
+
+  /** Test metrics of embedding-only retrieval (M1). */
+  async evaluate(labelEmb?: Float32Array): Promise<Metrics> {
+    const le = labelEmb ?? (await this.labelEmbeddings());
+    const docEmb = await embedCorpus(this.ctx.encoder, this.ctx.test);
+    const scores = await retrieve(this.ctx.backend, docEmb, le, this.ctx.encoder.outDim, 20);
+    return testMetrics(scores, this.ctx.data);
+  }
+}
