@@ -52,9 +52,12 @@ export class Linear {
     return this.biasName ? this.params.get(this.biasName) : undefined;
   }
 
-  // x: (..., in) -> (..., out)
+  // x: (..., in) -> (..., out). Computed on the 2-D view (rows, in) so the bias gradient is a
+  // single column sum rather than one reduction per leading axis.
   forward(x: Tensor): Tensor {
-    return T.linear(x, this.weight, this.bias);
+    if (x.rank <= 2) return T.linear(x, this.weight, this.bias);
+    const y = T.linear(T.reshape(x, [-1, this.inDim]), this.weight, this.bias); // (rows, out)
+    return T.reshape(y, [...x.shape.slice(0, -1), this.outDim]);
   }
 }
 

@@ -34,7 +34,7 @@ export interface M1Config {
   bceScale: number;
   /** Use in-batch softmax (InfoNCE) instead of the sampler's loss. */
   infoNCE: boolean;
-  /** Evaluate on the test set every this many epochs (0: only at the end). */
+  /** Test metrics every this many epochs (0: never during training; run.ts evaluates at the end). */
   evalEvery: number;
   /** Documents measured for the negative-hardness diagnostic each epoch. */
   hardnessDocs: number;
@@ -72,6 +72,15 @@ export interface EpochLog {
   skippedDocs: number;
 }
 
+/** State a run resumes from (see run.ts): the next epoch, steps done, optimizer, generator, memory bank. */
+export interface M1Resume {
+  epoch: number;
+  step: number;
+  opt?: AdamW;
+  rng?: Rng;
+  bank?: Float32Array;
+}
+
 export interface M1Hooks {
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   onStep?: (step: number, loss: number, epochStep: number, epochSteps: number) => void;
@@ -93,21 +102,23 @@ export class M1Trainer {
   epoch = 0;
   private labelEmbCache: { step: number; emb: Float32Array } | null = null;
 
-  constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}) {
+  constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}, resume?: M1Resume) {
     this.cfg = { ...DEFAULT_M1, ...cfg, triplet: { ...DEFAULT_M1.triplet, ...cfg.triplet } };
     const { docs, skipped } = trainableDocuments(ctx.data.trainY);
     if (docs.length === 0) throw new Error('M1: no training document has a positive label');
     if (this.cfg.batchSize > docs.length) throw new Error(`M1: batch size ${this.cfg.batchSize} exceeds the ${docs.length} trainable documents`);
     this.skipped = skipped;
     const stepsPerEpoch = Math.ceil(docs.length / this.cfg.batchSize);
-    this.opt = new AdamW(ctx.encoder.params, {
+    this.opt = resume?.opt ?? new AdamW(ctx.encoder.params, {
       lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm,
       warmupSteps: this.cfg.warmupSteps, totalSteps: stepsPerEpoch * this.cfg.epochs,
     });
     this.bank = new MemoryBank(ctx.data.trainY.rows, ctx.encoder.outDim);
-    this.rng = new Rng(this.cfg.seed);
+    if (resume?.bank) this.bank.update(Int32Array.from({ length: this.bank.n }, (_, i) => i), resume.bank);
+    this.rng = resume?.rng ?? new Rng(this.cfg.seed);
+    this.epoch = resume?.epoch ?? 0;
     this.env = {
-      Y: ctx.data.trainY, docs, batchSize: this.cfg.batchSize, bank: this.bank, step: 0, seed: this.cfg.seed,
+      Y: ctx.data.trainY, docs, batchSize: this.cfg.batchSize, bank: this.bank, step: resume?.step ?? 0, seed: this.cfg.seed,
       encodeAllLabels: () => this.labelEmbeddings(),
     };
   }
@@ -181,15 +192,15 @@ export class M1Trainer {
       loss: lossSum / ep.batches.length, clusterSize: ep.clusterSize, overheadMs: ep.overheadMs, epochMs, peakBytes,
       skippedDocs: this.skipped,
     };
-    const last = this.epoch === this.cfg.epochs - 1;
-    const due = last || (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0);
-    if (due) {
-      const e0 = performance.now();
+    // The live diagnostic: negative hardness of this epoch's first batches, measured with the
+    // memory bank and fresh label embeddings (which the final evaluation reuses).
+    const e0 = performance.now();
+    if (this.cfg.hardnessDocs > 0) {
       const labelEmb = await this.labelEmbeddings();
       log.hardness = negativeHardness(measured, this.ctx.data.trainY, this.bank.data, labelEmb, this.ctx.encoder.outDim, this.cfg.hardnessDocs);
-      log.metrics = await this.evaluate(labelEmb);
-      log.evalMs = performance.now() - e0;
     }
+    if (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0) log.metrics = await this.evaluate();
+    log.evalMs = performance.now() - e0;
     this.epoch++;
     await hooks.onEpoch?.(log);
     return log;

@@ -68,6 +68,12 @@ export class Runtime {
   private batchKernels: string[] = [];
   /** Counters for benchmarks. */
   readonly counters = { dispatches: 0, submits: 0, readbacks: 0, pipelines: 0 };
+  /**
+   * Profiling mode for benchmarks: when set, every dispatch is submitted and waited for on its
+   * own and its wall time is added here by kernel name. Far slower than normal batching; on
+   * backends whose submit does not block (real GPUs) the times include only the CPU side.
+   */
+  profile: Map<string, { count: number; ms: number }> | null = null;
 
   constructor(readonly ctx: GpuContext, poolCapBytes = 1 << 30) {
     this.device = ctx.device;
@@ -148,6 +154,14 @@ export class Runtime {
     pass.dispatchWorkgroups(x, y, z);
     this.counters.dispatches++;
     if (this.batchKernels.length < 64) this.batchKernels.push(k.name);
+    if (this.profile) {
+      const t0 = performance.now();
+      this.flush();
+      const e = this.profile.get(k.name) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += performance.now() - t0;
+      this.profile.set(k.name, e);
+    }
   }
 
   /** Submits everything recorded so far. */

@@ -1,0 +1,127 @@
+// `ngame train`: one NGAME run (M1 with a sampler, M2, fused evaluation) into an output directory.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { DEFAULT_RUN, mergeConfig, type RunConfig } from '../../ngame/run-config';
+import { runTraining } from '../../ngame/run';
+import { formatComparisonTable } from '../../ngame/metrics';
+import { consoleReporter } from '../progress';
+import { closeGpu } from '../../tensor/webgpu/device';
+
+const help = `usage: ngame train [flags]
+
+Trains NGAME on a dataset (the embedded FOLDOC-XRef-8K by default): M1 (the Siamese encoder
+with the chosen negative sampler), then M2 (per-label classifiers), then evaluates the
+embedding, classifier and fused scores on the test set. Writes config.json, log.jsonl (one line
+per epoch), checkpoint/, model.safetensors and metrics.json into --out.
+
+flags:
+  --config FILE        JSON file with any RunConfig fields (flags below override it)
+  --data DIR           dataset directory (default: embedded FOLDOC-XRef-8K)
+  --text short|long    text variant (default short)
+  --sampler NAME       random | ngame | ance | mips-uniform | mips (default ngame)
+  --epochs N           M1 epochs (default ${DEFAULT_RUN.m1.epochs})
+  --m2-epochs N        M2 epochs, 0 to skip M2 (default ${DEFAULT_RUN.m2.epochs})
+  --batch-size N       M1 documents per batch (default ${DEFAULT_RUN.m1.batchSize})
+  --lr X               M1 learning rate (default ${DEFAULT_RUN.m1.lr})
+  --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
+  --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
+  --seed N             seed of every random choice (default 0)
+  --device auto|cpu|webgpu   (default auto: WebGPU when an adapter exists)
+  --out DIR            run directory (default runs/<sampler>)
+  --resume             continue M1 from the checkpoint in --out
+  --quiet              no progress output
+  --json               print the final metrics as JSON
+
+examples:
+  ngame train
+  ngame train --sampler random --epochs 6 --out runs/random
+  ngame train --data ~/xc/DebianDeps-42K-cap1000 --config big.json --out runs/debian
+  ngame train --out runs/ngame --resume`;
+
+export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
+  let cfg = DEFAULT_RUN;
+  if (typeof values.config === 'string') {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(values.config, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--config ${values.config}: ${(e as Error).message}`);
+    }
+    cfg = mergeConfig(cfg, json, values.config);
+  }
+  const num = (flag: string): number | undefined => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${v}"`);
+    return n;
+  };
+  const over: Record<string, unknown> = {};
+  const m1: Record<string, unknown> = {};
+  const m2: Record<string, unknown> = {};
+  const enc: Record<string, unknown> = {};
+  if (typeof values.data === 'string') over.data = values.data;
+  if (typeof values.text === 'string') over.text = values.text;
+  if (typeof values.sampler === 'string') over.sampler = values.sampler;
+  if (typeof values.device === 'string') over.device = values.device;
+  const set = (o: Record<string, unknown>, key: string, flag: string) => {
+    const v = num(flag);
+    if (v !== undefined) o[key] = v;
+  };
+  set(m1, 'epochs', 'epochs'); set(m1, 'batchSize', 'batch-size'); set(m1, 'lr', 'lr');
+  set(m2, 'epochs', 'm2-epochs');
+  set(enc, 'dim', 'dim'); set(enc, 'layers', 'layers'); set(enc, 'heads', 'heads'); set(enc, 'ffn', 'ffn');
+  set(over, 'maxLen', 'max-len'); set(over, 'seed', 'seed');
+  if (Object.keys(m1).length) over.m1 = m1;
+  if (Object.keys(m2).length) over.m2 = m2;
+  if (Object.keys(enc).length) over.encoder = enc;
+  try {
+    return mergeConfig(cfg, over, 'flags');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export const TRAIN_OPTIONS = {
+  config: { type: 'string' }, data: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
+  epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+  dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
+  'max-len': { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
+  resume: { type: 'boolean' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
+} as const;
+
+export function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: TRAIN_OPTIONS, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export const trainCommand: Command = {
+  path: ['train'],
+  summary: 'train NGAME (M1 + M2) and evaluate it',
+  help,
+  async run(argv) {
+    const values = parseFlags(argv);
+    const cfg = buildConfig(values);
+    const out = (values.out as string | undefined) ?? `runs/${cfg.sampler}`;
+    try {
+      const r = await runTraining(cfg, out, consoleReporter(values.quiet === true), { resume: values.resume === true });
+      if (values.json) {
+        console.log(JSON.stringify({ m1: r.m1, m2: r.m2, fused: r.fused, device: r.device, seconds: r.seconds }));
+      } else {
+        const rows = [{ name: `M1 (${cfg.sampler})`, metrics: r.m1 }];
+        if (r.m2) rows.push({ name: 'M2 classifiers', metrics: r.m2 });
+        if (r.fused) rows.push({ name: `fused (β=${cfg.beta})`, metrics: r.fused });
+        console.log(formatComparisonTable(rows));
+        console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s. Run directory: ${out}`);
+      }
+      return 0;
+    } finally {
+      await closeGpu();
+    }
+  },
+};

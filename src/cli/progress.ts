@@ -1,0 +1,44 @@
+// Terminal progress: a one-line bar with step, throughput and ETA, redrawn in place on a TTY
+// and printed every few seconds otherwise (logs stay readable). --quiet silences both.
+import type { Reporter } from '../ngame/run';
+
+export function consoleReporter(quiet: boolean): Reporter {
+  const tty = process.stderr.isTTY === true;
+  let label = '';
+  let start = 0;
+  let lastPrint = 0;
+  let drawn = false;
+  const clear = () => {
+    if (drawn && tty) process.stderr.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    info(msg) {
+      if (quiet) return;
+      clear();
+      console.error(msg);
+    },
+    progress(l, done, total, extra = '') {
+      if (quiet) return;
+      const now = performance.now();
+      if (l !== label) {
+        label = l;
+        start = now;
+        lastPrint = 0;
+      }
+      const rate = done / Math.max(1e-9, (now - start) / 1000);
+      const eta = rate > 0 ? (total - done) / rate : 0;
+      const width = 24;
+      const fill = Math.round((width * done) / total);
+      const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s  ${extra}`;
+      if (tty) {
+        process.stderr.write('\r\x1b[K' + line);
+        drawn = true;
+        if (done === total) clear();
+      } else if (now - lastPrint > 10_000 || done === total) {
+        console.error(line);
+        lastPrint = now;
+      }
+    },
+  };
+}

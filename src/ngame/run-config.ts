@@ -1,0 +1,105 @@
+// The configuration of one training run (M1 with a sampler, then M2, then fused inference),
+// with the defaults the README's demo uses: a small encoder that trains in minutes on a
+// 2-core machine without a GPU. Every field can be set from a JSON file or a CLI flag.
+
+import type { SamplerName } from './samplers';
+import { SAMPLER_NAMES } from './samplers';
+
+export interface RunConfig {
+  /** Dataset directory; null = the embedded FOLDOC-XRef-8K. */
+  data: string | null;
+  text: 'short' | 'long';
+  device: 'auto' | 'cpu' | 'webgpu';
+  sampler: SamplerName;
+  seed: number;
+  /** Learned WordPiece vocabulary size, or 0 for bert-base-uncased's vocabulary. */
+  vocabSize: number;
+  maxLen: number;
+  encoder: { dim: number; layers: number; heads: number; ffn: number; dropout: number; layout: 'pre' | 'post' };
+  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number };
+  /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
+  curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
+  m2: { epochs: number; batchSize: number; lr: number; clusterSize: number };
+  /** Fusion weight of the classifier score: β·clf + (1 − β)·emb. */
+  beta: number;
+  /** Labels retrieved per document before fusion and metrics. */
+  topK: number;
+}
+
+export const DEFAULT_RUN: RunConfig = {
+  data: null,
+  text: 'short',
+  device: 'auto',
+  sampler: 'ngame',
+  seed: 0,
+  vocabSize: 4000,
+  maxLen: 32,
+  encoder: { dim: 64, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },
+  m1: { epochs: 4, batchSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 0 },
+  curriculum: { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 },
+  m2: { epochs: 3, batchSize: 256, lr: 2e-3, clusterSize: 8 },
+  beta: 0.5,
+  topK: 100,
+};
+
+type Json = Record<string, unknown>;
+
+function isObj(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Deep-merges `over` into `base`, rejecting unknown keys and values of the wrong type (errors name the key). */
+export function mergeConfig(base: RunConfig, over: unknown, where = 'config'): RunConfig {
+  if (!isObj(over)) throw new Error(`${where}: expected a JSON object`);
+  const merge = (b: Json, o: Json, path: string): Json => {
+    const out: Json = { ...b };
+    for (const [k, v] of Object.entries(o)) {
+      const key = path ? `${path}.${k}` : k;
+      if (!(k in b)) throw new Error(`${where}: unknown key "${key}"`);
+      const cur = b[k];
+      if (isObj(cur)) {
+        if (!isObj(v)) throw new Error(`${where}: "${key}" must be an object`);
+        out[k] = merge(cur, v, key);
+      } else if (Array.isArray(cur)) {
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new Error(`${where}: "${key}" must be an array of numbers`);
+        out[k] = v;
+      } else if (cur === null) {
+        if (v !== null && typeof v !== 'string') throw new Error(`${where}: "${key}" must be a string or null`);
+        out[k] = v;
+      } else if (typeof v !== typeof cur) {
+        throw new Error(`${where}: "${key}" must be a ${typeof cur}, got ${JSON.stringify(v)}`);
+      } else {
+        out[k] = v;
+      }
+    }
+    return out;
+  };
+  return checkConfig(merge(base as unknown as Json, over, '') as unknown as RunConfig, where);
+}
+
+export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
+  const posInt = (v: number, key: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${key} must be a positive integer, got ${v}`);
+  };
+  const nonNegInt = (v: number, key: string) => {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${where}: ${key} must be a non-negative integer, got ${v}`);
+  };
+  if (!SAMPLER_NAMES.includes(c.sampler)) throw new Error(`${where}: sampler must be one of ${SAMPLER_NAMES.join(', ')}, got "${c.sampler}"`);
+  if (!['auto', 'cpu', 'webgpu'].includes(c.device)) throw new Error(`${where}: device must be auto, cpu or webgpu, got "${c.device}"`);
+  if (c.text !== 'short' && c.text !== 'long') throw new Error(`${where}: text must be short or long, got "${c.text}"`);
+  nonNegInt(c.vocabSize, 'vocabSize');
+  if (c.vocabSize > 0 && c.vocabSize < 100) throw new Error(`${where}: vocabSize must be 0 (bert vocabulary) or at least 100, got ${c.vocabSize}`);
+  posInt(c.maxLen, 'maxLen');
+  if (c.maxLen < 3) throw new Error(`${where}: maxLen must be at least 3, got ${c.maxLen}`);
+  for (const k of ['dim', 'layers', 'heads', 'ffn'] as const) posInt(c.encoder[k], `encoder.${k}`);
+  posInt(c.m1.epochs, 'm1.epochs');
+  posInt(c.m1.batchSize, 'm1.batchSize');
+  nonNegInt(c.m2.epochs, 'm2.epochs');
+  posInt(c.m2.batchSize, 'm2.batchSize');
+  posInt(c.m2.clusterSize, 'm2.clusterSize');
+  posInt(c.topK, 'topK');
+  if (!(c.m1.lr > 0) || !(c.m2.lr > 0)) throw new Error(`${where}: learning rates must be positive`);
+  if (!(c.beta >= 0 && c.beta <= 1)) throw new Error(`${where}: beta must be in [0, 1], got ${c.beta}`);
+  nonNegInt(c.seed, 'seed');
+  return c;
+}

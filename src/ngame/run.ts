@@ -1,0 +1,179 @@
+// One complete NGAME run: data -> tokenizer -> M1 (Siamese encoder, chosen sampler) -> M2
+// (per-label classifiers) -> fused retrieval -> metrics. Everything a later `ngame eval`,
+// `predict`, `embed` or `report` needs is written into the run directory:
+//   config.json          the RunConfig used
+//   log.jsonl            one JSON line per epoch (M1 and M2) and one for the final metrics
+//   checkpoint/          encoder + tokenizer + optimizer + RNG after each M1 epoch (resume)
+//   bank.safetensors     NGAME's memory bank after each M1 epoch (resume)
+//   model.safetensors    label embeddings and classifiers of the final model
+//   metrics.json         M1, M2 and fused test metrics, with the device and timings
+
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '../tensor';
+import type { Backend } from '../tensor';
+import { WebGpuBackend } from '../tensor/webgpu/backend';
+import { Encoder } from '../model/encoder';
+import { loadTraining, restoreOptimizer, restoreRng, saveTraining } from '../model/checkpoint';
+import { hasCheckpoint } from '../model/checkpoint-io';
+import { readSafetensors, writeSafetensors } from '../model/safetensors';
+import { Tokenizer } from '../model/tokenizer';
+import { loadDataset, type Dataset } from './data';
+import type { Metrics } from './metrics';
+import { tokenizeCorpus } from './corpus';
+import { embedCorpus } from './embed';
+import { fuseScores, retrieve, testMetrics } from './inference';
+import { makeSampler } from './samplers';
+import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
+import { M2Trainer, type M2EpochLog } from './train-m2';
+import { checkConfig, type RunConfig } from './run-config';
+import { writeFileAtomic } from '../util/fs';
+import { Rng } from '../util/rng';
+
+export interface Reporter {
+  info(msg: string): void;
+  progress(label: string, done: number, total: number, extra?: string): void;
+}
+
+export const silentReporter: Reporter = { info: () => {}, progress: () => {} };
+
+export interface RunResult {
+  m1: Metrics;
+  m2: Metrics | null;
+  fused: Metrics | null;
+  device: string;
+  seconds: { total: number; m1: number; m2: number; eval: number };
+  epochs: (EpochLog | M2EpochLog)[];
+}
+
+/** The backend for `device`: auto takes WebGPU when any adapter exists (llvmpipe included), else cpu. */
+export async function openBackend(device: RunConfig['device']): Promise<Backend> {
+  if (device === 'cpu') return new T.CpuBackend();
+  try {
+    return await WebGpuBackend.create();
+  } catch (e) {
+    if (device === 'webgpu') throw e;
+    return new T.CpuBackend();
+  }
+}
+
+export function makeTokenizer(cfg: RunConfig, data: Dataset): Tokenizer {
+  if (cfg.vocabSize === 0) return Tokenizer.bertBaseUncased();
+  return Tokenizer.learn([...data.trainTexts, ...data.labelTexts], cfg.vocabSize);
+}
+
+function appendLog(dir: string, entry: unknown): void {
+  writeFileSync(join(dir, 'log.jsonl'), JSON.stringify(entry) + '\n', { flag: 'a' });
+}
+
+/** Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint. */
+export async function runTraining(config: RunConfig, outDir: string, rep: Reporter = silentReporter, opts: { resume?: boolean; backend?: Backend } = {}): Promise<RunResult> {
+  const cfg = checkConfig(config);
+  const t0 = performance.now();
+  mkdirSync(outDir, { recursive: true });
+  const ckDir = join(outDir, 'checkpoint');
+  const resuming = opts.resume === true;
+  if (resuming && !hasCheckpoint(ckDir)) throw new Error(`--resume: no checkpoint in ${ckDir}`);
+  if (!resuming) rmSync(join(outDir, 'log.jsonl'), { force: true });
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+
+  const backend = opts.backend ?? (await openBackend(cfg.device));
+  rep.info(`device: ${backend.name} — ${backend.deviceName}`);
+  const data = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
+  rep.info(`data: ${data.name}: ${data.trainTexts.length} train, ${data.testTexts.length} test documents, ${data.labelTexts.length} labels`);
+
+  // Model, tokenizer and (when resuming) optimizer, generator and memory bank.
+  let encoder: Encoder;
+  let tok: Tokenizer;
+  let resume: M1Resume | undefined;
+  if (resuming) {
+    const ck = loadTraining(ckDir, { backend });
+    encoder = ck.encoders.encoder;
+    if (!encoder || !ck.tokenizer) throw new Error(`${ckDir}: checkpoint has no encoder or tokenizer`);
+    tok = ck.tokenizer;
+    const bankFile = join(outDir, 'bank.safetensors');
+    const bank = existsSync(bankFile) ? (readSafetensors(bankFile).tensors.bank?.data as Float32Array) : undefined;
+    resume = { epoch: Number(ck.extra.epoch ?? 0), step: ck.step, opt: restoreOptimizer(ck, encoder.params) ?? undefined, rng: restoreRng(ck) ?? undefined, bank };
+    rep.info(`resuming at M1 epoch ${resume.epoch + 1} (step ${resume.step})`);
+  } else {
+    tok = makeTokenizer(cfg, data);
+    encoder = new Encoder({ vocabSize: tok.vocabSize, maxLen: cfg.maxLen, ...cfg.encoder }, { backend, seed: cfg.seed });
+  }
+  const train = tokenizeCorpus(tok, data.trainTexts, cfg.maxLen);
+  const labels = tokenizeCorpus(tok, data.labelTexts, cfg.maxLen);
+  const test = tokenizeCorpus(tok, data.testTexts, cfg.maxLen);
+  const ctx = { data, encoder, backend, train, labels, test };
+
+  // ---- M1 ----
+  const sampler = makeSampler(cfg.sampler, cfg.curriculum);
+  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed }, resume);
+  if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);
+  const epochs: (EpochLog | M2EpochLog)[] = [];
+  const tm1 = performance.now();
+  while (m1.epoch < cfg.m1.epochs) {
+    const e = m1.epoch;
+    const log = await m1.trainEpoch({
+      onStep: (_s, loss, i, n) => rep.progress(`M1 ${cfg.sampler} epoch ${e + 1}/${cfg.m1.epochs}`, i, n, `loss ${loss.toFixed(4)}`),
+    });
+    epochs.push(log);
+    appendLog(outDir, log);
+    const p = log.metrics ? `  P@1 ${log.metrics.P[0].toFixed(2)}  P@5 ${log.metrics.P[4].toFixed(2)}` : '';
+    const h = log.hardness ? `  hardness ${log.hardness.ratio.toFixed(3)}` : '';
+    rep.info(`M1 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
+    await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, tokenizer: tok, extra: { epoch: m1.epoch } });
+    writeSafetensors(join(outDir, 'bank.safetensors'), { bank: { dtype: 'F32', shape: [m1.bank.n, m1.bank.dim], data: m1.bank.data } });
+  }
+  const m1Seconds = (performance.now() - tm1) / 1000;
+
+  // ---- evaluation of M1, then M2 and fusion ----
+  const te = performance.now();
+  rep.info('encoding labels and test documents');
+  const D = encoder.outDim;
+  const labelEmb = await m1.labelEmbeddings();
+  const testEmb = await embedCorpus(encoder, test);
+  const embScores = await retrieve(backend, testEmb, labelEmb, D, cfg.topK);
+  const m1Metrics = testMetrics(embScores, data);
+  let evalSeconds = (performance.now() - te) / 1000;
+
+  let m2Metrics: Metrics | null = null;
+  let fused: Metrics | null = null;
+  let classifiers: Float32Array | null = null;
+  const tm2 = performance.now();
+  if (cfg.m2.epochs > 0) {
+    rep.info('M2: encoding training documents once (dropout on)');
+    const docEmb = await embedCorpus(encoder, train, { training: true, rng: new Rng(cfg.seed + 1) });
+    const m2 = new M2Trainer(backend, data.trainY, docEmb, labelEmb, D, {
+      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed,
+      curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
+    });
+    for (let e = 0; e < cfg.m2.epochs; e++) {
+      const log = await m2.trainEpoch((i, n, loss) => rep.progress(`M2 epoch ${e + 1}/${cfg.m2.epochs}`, i, n, `loss ${loss.toFixed(4)}`));
+      epochs.push(log);
+      appendLog(outDir, log);
+      rep.info(`M2 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  ${(log.epochMs / 1000).toFixed(1)} s`);
+    }
+    classifiers = await m2.classifiers();
+    m2.dispose();
+    const t2 = performance.now();
+    const clfScores = await retrieve(backend, testEmb, classifiers, D, cfg.topK);
+    m2Metrics = testMetrics(clfScores, data);
+    fused = testMetrics(fuseScores(embScores, clfScores, cfg.beta), data);
+    evalSeconds += (performance.now() - t2) / 1000;
+  }
+  const m2Seconds = (performance.now() - tm2) / 1000;
+
+  const model: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {
+    labelEmbeddings: { dtype: 'F32', shape: [labelEmb.length / D, D], data: labelEmb },
+  };
+  if (classifiers) model.classifiers = { dtype: 'F32', shape: [classifiers.length / D, D], data: classifiers };
+  writeSafetensors(join(outDir, 'model.safetensors'), model, { beta: String(cfg.beta) });
+
+  const result: RunResult = {
+    m1: m1Metrics, m2: m2Metrics, fused, device: `${backend.name}: ${backend.deviceName}`,
+    seconds: { total: (performance.now() - t0) / 1000, m1: m1Seconds, m2: m2Seconds, eval: evalSeconds }, epochs,
+  };
+  const summary = { stage: 'final', sampler: cfg.sampler, dataset: data.name, device: result.device, date: new Date().toISOString(), seconds: result.seconds, m1: m1Metrics, m2: m2Metrics, fused };
+  appendLog(outDir, summary);
+  writeFileAtomic(join(outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
+  return result;
+}
