@@ -16,7 +16,13 @@ export interface RunConfig {
   vocabSize: number;
   maxLen: number;
   encoder: { dim: number; layers: number; heads: number; ffn: number; dropout: number; layout: 'pre' | 'post' };
-  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number };
+  /**
+   * M1 loss: 'triplet' (NGAME's), 'infonce' (in-batch softmax), or 'auto': InfoNCE for the
+   * in-batch and ANCE samplers, BCE for the MIPS samplers. From scratch (no pretrained encoder)
+   * the triplet loss collapses every embedding to one direction within a few steps (docs/method.md),
+   * so 'auto' is the default here; NGAME's triplet loss is meant for a pretrained start.
+   */
+  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: 'auto' | 'triplet' | 'infonce' };
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
   m2: { epochs: number; batchSize: number; lr: number; clusterSize: number };
@@ -35,7 +41,7 @@ export const DEFAULT_RUN: RunConfig = {
   vocabSize: 4000,
   maxLen: 32,
   encoder: { dim: 64, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },
-  m1: { epochs: 4, batchSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 0 },
+  m1: { epochs: 4, batchSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto' },
   curriculum: { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 },
   m2: { epochs: 3, batchSize: 256, lr: 2e-3, clusterSize: 8 },
   beta: 0.5,
@@ -86,6 +92,7 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   };
   if (!SAMPLER_NAMES.includes(c.sampler)) throw new Error(`${where}: sampler must be one of ${SAMPLER_NAMES.join(', ')}, got "${c.sampler}"`);
   if (!['auto', 'cpu', 'webgpu'].includes(c.device)) throw new Error(`${where}: device must be auto, cpu or webgpu, got "${c.device}"`);
+  if (!['auto', 'triplet', 'infonce'].includes(c.m1.loss)) throw new Error(`${where}: m1.loss must be auto, triplet or infonce, got "${c.m1.loss}"`);
   if (c.text !== 'short' && c.text !== 'long') throw new Error(`${where}: text must be short or long, got "${c.text}"`);
   nonNegInt(c.vocabSize, 'vocabSize');
   if (c.vocabSize > 0 && c.vocabSize < 100) throw new Error(`${where}: vocabSize must be 0 (bert vocabulary) or at least 100, got ${c.vocabSize}`);

@@ -106,7 +106,8 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
 
   // ---- M1 ----
   const sampler = makeSampler(cfg.sampler, cfg.curriculum);
-  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed }, resume);
+  const infoNCE = cfg.m1.loss === 'infonce' || (cfg.m1.loss === 'auto' && sampler.loss === 'triplet');
+  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE }, resume);
   if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);
   const epochs: (EpochLog | M2EpochLog)[] = [];
   const tm1 = performance.now();

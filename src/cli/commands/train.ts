@@ -25,6 +25,7 @@ flags:
   --m2-epochs N        M2 epochs, 0 to skip M2 (default ${DEFAULT_RUN.m2.epochs})
   --batch-size N       M1 documents per batch (default ${DEFAULT_RUN.m1.batchSize})
   --lr X               M1 learning rate (default ${DEFAULT_RUN.m1.lr})
+  --loss L             M1 loss: auto | triplet | infonce (default auto)
   --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
   --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
   --seed N             seed of every random choice (default 0)
@@ -66,6 +67,7 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   if (typeof values.text === 'string') over.text = values.text;
   if (typeof values.sampler === 'string') over.sampler = values.sampler;
   if (typeof values.device === 'string') over.device = values.device;
+  if (typeof values.loss === 'string') m1.loss = values.loss;
   const set = (o: Record<string, unknown>, key: string, flag: string) => {
     const v = num(flag);
     if (v !== undefined) o[key] = v;
@@ -89,7 +91,7 @@ export const TRAIN_OPTIONS = {
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'boolean' }, loss: { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export function parseFlags(argv: string[]) {
