@@ -1,7 +1,11 @@
 // Every CLI command, in the order `ngame --help` lists them. Add new commands here.
 import type { Command } from './command';
+import { trainCommand } from './commands/train';
+import { evalCommand } from './commands/eval';
+import { predictCommand } from './commands/predict';
+import { embedCommand } from './commands/embed';
 import { dataStatsCommand } from './commands/data-stats';
 import { baselineCommand } from './commands/baseline';
-import { trainCommand } from './commands/train';
+import { reportCommand } from './commands/report';
 
-export const commands: Command[] = [trainCommand, dataStatsCommand, baselineCommand];
+export const commands: Command[] = [trainCommand, evalCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand];

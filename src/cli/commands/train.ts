@@ -5,7 +5,10 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { DEFAULT_RUN, mergeConfig, type RunConfig } from '../../ngame/run-config';
 import { runTraining } from '../../ngame/run';
-import { formatComparisonTable } from '../../ngame/metrics';
+import { formatComparisonTable, type Metrics } from '../../ngame/metrics';
+import { loadDataset } from '../../ngame/data';
+import { tfidfBaselines } from '../../ngame/baselines';
+import { testMetrics } from '../../ngame/inference';
 import { consoleReporter } from '../progress';
 import { closeGpu } from '../../tensor/webgpu/device';
 
@@ -33,6 +36,7 @@ flags:
   --out DIR            run directory (default runs/<sampler>)
   --resume             continue M1 from the checkpoint in --out
   --quiet              no progress output
+  --baselines          also print the TF-IDF baselines on the same test set
   --json               print the final metrics as JSON
 
 examples:
@@ -91,7 +95,7 @@ export const TRAIN_OPTIONS = {
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, loss: { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'boolean' }, loss: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export function parseFlags(argv: string[]) {
@@ -115,9 +119,11 @@ export const trainCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({ m1: r.m1, m2: r.m2, fused: r.fused, device: r.device, seconds: r.seconds }));
       } else {
-        const rows = [{ name: `M1 (${cfg.sampler})`, metrics: r.m1 }];
-        if (r.m2) rows.push({ name: 'M2 classifiers', metrics: r.m2 });
-        if (r.fused) rows.push({ name: `fused (β=${cfg.beta})`, metrics: r.fused });
+        const rows: { name: string; metrics: Metrics }[] = [];
+        if (values.baselines) rows.push(...(await baselineRows(cfg)));
+        rows.push({ name: `NGAME M1 (${cfg.sampler})`, metrics: r.m1 });
+        if (r.m2) rows.push({ name: 'NGAME M2 classifiers', metrics: r.m2 });
+        if (r.fused) rows.push({ name: `NGAME M1+M2 fused (β=${cfg.beta})`, metrics: r.fused });
         console.log(formatComparisonTable(rows));
         console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s. Run directory: ${out}`);
       }
@@ -127,3 +133,14 @@ export const trainCommand: Command = {
     }
   },
 };
+
+/** The classical baselines on the run's test set, as table rows. */
+async function baselineRows(cfg: RunConfig): Promise<{ name: string; metrics: Metrics }[]> {
+  const data = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
+  const b = tfidfBaselines({ trainTexts: data.trainTexts, labelTexts: data.labelTexts, trainY: data.trainY }, data.testTexts);
+  return [
+    { name: 'TF-IDF label cosine', metrics: testMetrics(b.labelCosine, data) },
+    { name: 'TF-IDF kNN (20)', metrics: testMetrics(b.knn, data) },
+    { name: 'TF-IDF kNN + 0.5 cosine', metrics: testMetrics(b.fused, data) },
+  ];
+}

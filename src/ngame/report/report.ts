@@ -1,0 +1,73 @@
+// `ngame report`: a Markdown report with SVG plots from one or more run directories.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Metrics } from '../metrics';
+import { formatComparisonTable } from '../metrics';
+import { writeFileAtomic } from '../../util/fs';
+import { lineChart, type Series } from './svg';
+
+interface RunLog {
+  name: string;
+  epochs: Record<string, any>[];
+  final: Record<string, any> | null;
+}
+
+export function readRunLog(dir: string): RunLog {
+  const file = join(dir, 'log.jsonl');
+  if (!existsSync(file)) throw new Error(`${dir}: no log.jsonl (is it a run directory written by 'ngame train'?)`);
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const entries = lines.map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, any>;
+    } catch {
+      throw new Error(`${file}:${i + 1}: not valid JSON`);
+    }
+  });
+  const final = entries.filter((e) => e.stage === 'final').pop() ?? null;
+  return { name: final?.sampler ? `${final.sampler} (${basename(dir)})` : basename(dir), epochs: entries.filter((e) => e.stage === 'M1'), final };
+}
+
+/** Writes report.md and its SVG plots into outDir; returns the Markdown. */
+export function writeReport(runDirs: string[], outDir: string): string {
+  const runs = runDirs.map(readRunLog);
+  mkdirSync(outDir, { recursive: true });
+  const plot = (file: string, title: string, y: string, pick: (e: Record<string, any>) => number | undefined | null) => {
+    const series: Series[] = runs.map((r) => ({ name: r.name, points: r.epochs.map((e) => [e.epoch + 1, pick(e) ?? NaN] as [number, number]) }));
+    writeFileAtomic(join(outDir, file), lineChart(title, 'M1 epoch', y, series));
+    return `![${title}](${file})`;
+  };
+  const md: string[] = ['# NGAME run report', ''];
+  const finals = runs.filter((r) => r.final);
+  if (finals.length) {
+    const f0 = finals[0].final!;
+    md.push(`Dataset ${f0.dataset}; device ${f0.device}; ${f0.date}.`, '');
+    const rows: { name: string; metrics: Metrics }[] = [];
+    for (const r of finals) {
+      rows.push({ name: `${r.name} M1`, metrics: r.final!.m1 });
+      if (r.final!.fused) rows.push({ name: `${r.name} M1+M2`, metrics: r.final!.fused });
+    }
+    md.push('## Test metrics', '', '```', formatComparisonTable(rows), '```', '');
+    md.push('| run | total s | M1 s | M2 s | eval s |', '|---|---|---|---|---|');
+    for (const r of finals) {
+      const s = r.final!.seconds;
+      md.push(`| ${r.name} | ${s.total.toFixed(0)} | ${s.m1.toFixed(0)} | ${s.m2.toFixed(0)} | ${s.eval.toFixed(0)} |`);
+    }
+    md.push('');
+  }
+  md.push('## Training curves', '');
+  md.push(plot('loss.svg', 'M1 training loss', 'loss', (e) => e.loss));
+  md.push(plot('p1.svg', 'Test P@1 (%)', 'P@1', (e) => e.metrics?.P?.[0]));
+  md.push(plot('cluster-size.svg', 'Cluster size (0 = random batches)', 'size', (e) => e.clusterSize ?? 0));
+  md.push(plot('hardness.svg', 'Negative hardness (in-batch ÷ exact hardest)', 'ratio', (e) => e.hardness?.ratio));
+  md.push(plot('epoch-time.svg', 'Epoch time (s)', 's', (e) => e.epochMs / 1000));
+  md.push(plot('memory.svg', 'Peak device memory per epoch (MiB)', 'MiB', (e) => e.peakBytes / 2 ** 20));
+  md.push('', '## Per epoch', '', '| run | epoch | loss | cluster size | hardness | P@1 | epoch s | overhead s | peak MiB |', '|---|---|---|---|---|---|---|---|---|');
+  for (const r of runs) {
+    for (const e of r.epochs) {
+      md.push(`| ${r.name} | ${e.epoch + 1} | ${e.loss.toFixed(4)} | ${e.clusterSize ?? 'random'} | ${e.hardness ? e.hardness.ratio.toFixed(3) : '-'} | ${e.metrics ? e.metrics.P[0].toFixed(2) : '-'} | ${(e.epochMs / 1000).toFixed(1)} | ${(e.overheadMs / 1000).toFixed(2)} | ${(e.peakBytes / 2 ** 20).toFixed(1)} |`);
+    }
+  }
+  const text = md.join('\n') + '\n';
+  writeFileAtomic(join(outDir, 'report.md'), text);
+  return text;
+}

@@ -1,0 +1,109 @@
+// The ngame CLI end to end on a tiny dataset the test writes itself: train, eval, predict,
+// embed, report, --resume, and bad input (exit code 2 with a message naming the problem).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/util/rng';
+
+const bin = join(__dirname, '../../bin/ngame.mjs');
+let dir = '';
+
+function ngame(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', timeout: 240_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** 8 topics; each document mentions its topic's words, each label is a topic word pair. */
+function writeTinyDataset(root: string): void {
+  const rng = new Rng(5);
+  const topics = ['compiler parser grammar', 'network packet router', 'memory cache page', 'disk file block', 'thread lock mutex', 'shell script command', 'graphics pixel shader', 'database query index'];
+  const labels = topics.flatMap((t) => { const w = t.split(' '); return [`${w[0]} ${w[1]}`, `${w[1]} ${w[2]}`]; });
+  const docs = (n: number) => Array.from({ length: n }, (_, i) => {
+    const t = i % topics.length;
+    const w = topics[t].split(' ');
+    return { text: `a ${w[rng.int(3)]} and ${w[rng.int(3)]} item ${i}`, labels: [2 * t, 2 * t + 1 - rng.int(2)].filter((v, j, a) => a.indexOf(v) === j).sort((a, b) => a - b) };
+  });
+  const write = (name: string, ds: { text: string; labels: number[] }[]) => {
+    writeFileSync(join(root, `${name}_X.txt`), ds.map((d) => d.text).join('\n') + '\n');
+    writeFileSync(join(root, `${name}_X_Y.txt`), `${ds.length} ${labels.length}\n` + ds.map((d) => d.labels.map((l) => `${l}:1.0`).join(' ')).join('\n') + '\n');
+  };
+  write('trn', docs(48));
+  write('tst', docs(16));
+  writeFileSync(join(root, 'Y.txt'), labels.join('\n') + '\n');
+}
+
+const tinyConfig = {
+  device: 'cpu', vocabSize: 120, maxLen: 12,
+  encoder: { dim: 16, layers: 1, heads: 2, ffn: 32, dropout: 0.1, layout: 'pre' },
+  m1: { epochs: 1, batchSize: 8, lr: 0.005, warmupSteps: 2, evalEvery: 1, loss: 'auto' },
+  curriculum: { warmupEpochs: 0, startSize: 4, doubleAt: [], maxSize: 4, reclusterEvery: 1 },
+  m2: { epochs: 1, batchSize: 8, lr: 0.005, clusterSize: 4 },
+  topK: 10,
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ngame-cli-'));
+  mkdirSync(join(dir, 'data'));
+  writeTinyDataset(join(dir, 'data'));
+  writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ ...tinyConfig, data: join(dir, 'data') }));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ngame CLI', () => {
+  it('train -> eval -> predict -> embed -> report, then --resume continues', () => {
+    const run = join(dir, 'run');
+    const t = ngame(['train', '--config', join(dir, 'tiny.json'), '--out', run, '--quiet']);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/NGAME M1 \(ngame\)/);
+    for (const f of ['config.json', 'log.jsonl', 'metrics.json', 'model.safetensors']) expect(existsSync(join(run, f))).toBe(true);
+    const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.filter((e) => e.stage === 'M1')).toHaveLength(1);
+    expect(log.at(-1).stage).toBe('final');
+
+    const e = ngame(['eval', run, '--json']);
+    expect(e.code).toBe(0);
+    const rows = JSON.parse(e.out);
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(['M1 embeddings', 'M2 classifiers', 'fused (β=0.5)']);
+    expect(rows[0].metrics.P[0]).toBeCloseTo(log.at(-1).m1.P[0], 6);
+
+    const p = ngame(['predict', run, '-k', '3', '--json'], 'a compiler and parser item\nthe mutex lock item\n');
+    expect(p.code).toBe(0);
+    const preds = p.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(preds).toHaveLength(2);
+    expect(preds[0].labels).toHaveLength(3);
+
+    const emb = join(dir, 'labels.safetensors');
+    expect(ngame(['embed', run, '--what', 'labels', '--out', emb]).code).toBe(0);
+    expect(existsSync(emb)).toBe(true);
+
+    const rep = ngame(['report', run, '--out', join(dir, 'report')]);
+    expect(rep.code).toBe(0);
+    expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/Test metrics/);
+    expect(existsSync(join(dir, 'report', 'loss.svg'))).toBe(true);
+
+    const r = ngame(['train', '--config', join(dir, 'tiny.json'), '--epochs', '2', '--out', run, '--resume', '--quiet']);
+    expect(r.code).toBe(0);
+    const log2 = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log2.filter((x) => x.stage === 'M1').map((x) => x.epoch)).toEqual([0, 1]);
+  });
+
+  it('bad flags and missing files give a clear error and a non-zero exit code', () => {
+    const a = ngame(['train', '--epochs', 'many']);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--epochs must be a number/);
+    const b = ngame(['train', '--sampler', 'magic', '--out', join(dir, 'x')]);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/sampler must be one of/);
+    const c = ngame(['train', '--data', join(dir, 'nope'), '--device', 'cpu', '--out', join(dir, 'y'), '--quiet']);
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(/nope is not a directory/);
+    const d = ngame(['eval', join(dir, 'missing-run')]);
+    expect(d.code).toBe(1);
+    expect(d.err).toMatch(/config.json is missing/);
+    expect(ngame(['frobnicate']).code).toBe(2);
+    expect(ngame(['train', '--help']).code).toBe(0);
+  });
+});
