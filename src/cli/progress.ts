@@ -6,6 +6,7 @@ export function consoleReporter(quiet: boolean): Reporter {
   const tty = process.stderr.isTTY === true;
   let label = '';
   let start = 0;
+  let firstDone = 0;
   let lastPrint = 0;
   let drawn = false;
   const clear = () => {
@@ -24,13 +25,16 @@ export function consoleReporter(quiet: boolean): Reporter {
       if (l !== label) {
         label = l;
         start = now;
+        firstDone = done;
         lastPrint = 0;
       }
-      const rate = done / Math.max(1e-9, (now - start) / 1000);
+      // Rate over the steps seen since this label's first report (that step's time is unknown).
+      const elapsed = (now - start) / 1000;
+      const rate = elapsed > 0 ? (done - firstDone) / elapsed : 0;
       const eta = rate > 0 ? (total - done) / rate : 0;
       const width = 24;
       const fill = Math.round((width * done) / total);
-      const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}  ${rate.toFixed(2)} it/s  ETA ${eta.toFixed(0)} s  ${extra}`;
+      const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total}  ${rate.toFixed(2)} it/s  ETA ${rate > 0 ? `${eta.toFixed(0)} s` : '?'}  ${extra}`;
       if (tty) {
         process.stderr.write('\r\x1b[K' + line);
         drawn = true;
