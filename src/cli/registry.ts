@@ -7,5 +7,6 @@ import { embedCommand } from './commands/embed';
 import { dataStatsCommand } from './commands/data-stats';
 import { baselineCommand } from './commands/baseline';
 import { reportCommand } from './commands/report';
+import { compareCommand } from './commands/compare';
 
-export const commands: Command[] = [trainCommand, evalCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand];
+export const commands: Command[] = [trainCommand, evalCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand, compareCommand];

@@ -47,6 +47,17 @@ export function writeReport(runDirs: string[], outDir: string): string {
       if (r.final!.fused) rows.push({ name: `${r.name} M1+M2`, metrics: r.final!.fused });
     }
     md.push('## Test metrics', '', '```', formatComparisonTable(rows), '```', '');
+    md.push('## Side by side', '', '| run | P@1 | P@3 | P@5 | nDCG@5 | PSP@1 | PSP@3 | PSP@5 | last hardness | M1 epoch s | NGAME overhead % | peak MiB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of finals) {
+      const m: Metrics = r.final!.fused ?? r.final!.m1;
+      const last = r.epochs.at(-1);
+      const epochS = r.epochs.reduce((a, e) => a + e.epochMs, 0) / Math.max(1, r.epochs.length) / 1000;
+      const overhead = r.epochs.reduce((a, e) => a + e.overheadMs, 0) / Math.max(1, r.epochs.reduce((a, e) => a + e.epochMs, 0)) * 100;
+      const peak = Math.max(0, ...r.epochs.map((e) => e.peakBytes)) / 2 ** 20;
+      const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
+      md.push(`| ${r.name} | ${f(m.P[0])} | ${f(m.P[2])} | ${f(m.P[4])} | ${f(m.nDCG[4])} | ${f(m.PSP?.[0])} | ${f(m.PSP?.[2])} | ${f(m.PSP?.[4])} | ${last?.hardness ? last.hardness.ratio.toFixed(3) : '-'} | ${epochS.toFixed(1)} | ${overhead.toFixed(2)} | ${peak.toFixed(1)} |`);
+    }
+    md.push('', 'Metrics in this table are the fused M1+M2 scores (M1 alone when M2 did not run). Overhead = clustering or index rebuilds ÷ M1 epoch time.', '');
     md.push('| run | total s | M1 s | M2 s | eval s |', '|---|---|---|---|---|');
     for (const r of finals) {
       const s = r.final!.seconds;
