@@ -6,6 +6,9 @@ import hnswlib from 'hnswlib-node';
 import { Rng } from '../src/util/rng';
 import { Mat, mat } from '../src/ngame/matrix';
 import { HnswIndex, TopK, exactTopK, recallAtK } from '../src/ngame/ann';
+import { searchTopK } from '../src/ngame/search';
+import { WebGpuBackend } from '../src/tensor/webgpu/backend';
+import { closeGpu } from '../src/tensor/webgpu/device';
 
 function data(kind: string, n: number, d: number, rng: Rng): Mat {
   const cent = Array.from({ length: 100 }, () => Float32Array.from({ length: d }, () => rng.normal()));
@@ -81,4 +84,11 @@ export default async function (args: string[]): Promise<void> {
     s.sort((a, b) => b.v - a.v || a.j - b.j).slice(0, 10);
   }
   out({ exact: 'plain TS loop + sort', labels: 42000, d: 128, queries: plainQ, qps: Math.round(plainQ / secs(t)) });
+  // The tensor-core path: matmul + row-wise top-k on the WebGPU adapter, chunked over labels.
+  const be = await WebGpuBackend.create();
+  await searchTopK(be, q.data.subarray(0, 8 * 128), labels.data, 128, 10); // compile the pipelines
+  t = performance.now();
+  await searchTopK(be, q.data, labels.data, 128, 10);
+  out({ exact: `webgpu matmul + top-k (${be.deviceName})`, labels: 42000, d: 128, queries: 256, qps: Math.round(256 / secs(t)) });
+  await closeGpu();
 }

@@ -1,0 +1,45 @@
+// Every command that README.md and docs/*.md tell a reader to run must exist: each `ngame X`
+// is a registered command whose --help exits 0, each `npm run S` a package.json script, each
+// `npm run bench -- NAME` a file in bench/. (The long-running ones are run for real by the
+// demo and the benchmarks; this test keeps the docs from naming commands that are gone.)
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commands } from '../../src/cli/registry';
+
+const root = join(__dirname, '../..');
+const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const text = files.map((f) => ({ f, body: readFileSync(join(root, f), 'utf8') }));
+const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
+
+function found(re: RegExp): { f: string; m: string }[] {
+  return text.flatMap(({ f, body }) => [...body.matchAll(re)].map((m) => ({ f, m: m[1] })));
+}
+
+describe('commands in README.md and docs/', () => {
+  it('every `npm run S` is a package.json script, and every bench name a bench file', () => {
+    const runs = found(/npm run ([a-z][\w:-]*)/g);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const { f, m } of runs) expect(scripts[m], `${f}: npm run ${m}`).toBeDefined();
+    for (const { f, m } of found(/npm run bench -- ([a-z][\w-]*)/g)) expect(existsSync(join(root, 'bench', `${m}.ts`)), `${f}: bench ${m}`).toBe(true);
+  });
+
+  it('every `ngame X` is a command, and its --help runs', () => {
+    const known = new Set(commands.map((c) => c.path[0]));
+    const used = new Set<string>();
+    for (const { f, m } of found(/(?:^|[\s`(])ngame ([a-z]+)/gm)) {
+      if (['ts', 'run'].includes(m)) continue; // "ngame-ts", prose
+      expect(known.has(m), `${f}: ngame ${m}`).toBe(true);
+      used.add(m);
+    }
+    expect(used.size).toBeGreaterThan(3);
+    const r = spawnSync(process.execPath, [join(root, 'bin/ngame.mjs'), '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const c of commands) {
+      const h = spawnSync(process.execPath, [join(root, 'bin/ngame.mjs'), ...c.path, '--help'], { encoding: 'utf8' });
+      expect(h.status, `ngame ${c.path.join(' ')} --help`).toBe(0);
+      expect(h.stdout).toMatch(/usage: ngame/);
+    }
+  });
+});
