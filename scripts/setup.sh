@@ -17,5 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-  npm ci --no-audit --no-fund
+  # npm ci installs exactly the lockfile; if this npm disagrees with the lockfile's format,
+  # fall back to npm install rather than stopping.
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 fi
