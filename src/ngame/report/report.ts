@@ -24,7 +24,9 @@ export function readRunLog(dir: string): RunLog {
     }
   });
   const final = entries.filter((e) => e.stage === 'final').pop() ?? null;
-  return { name: final?.sampler ? `${final.sampler} (${basename(dir)})` : basename(dir), epochs: entries.filter((e) => e.stage === 'M1'), final };
+  const base = basename(dir);
+  const name = final?.sampler && final.sampler !== base ? `${final.sampler} (${base})` : base;
+  return { name, epochs: entries.filter((e) => e.stage === 'M1'), final };
 }
 
 /** Writes report.md and its SVG plots into outDir; returns the Markdown. */
