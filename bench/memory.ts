@@ -3,7 +3,7 @@
 // batch size, and the largest batch each sampler fits into a memory budget. In-batch samplers
 // (random, ngame) encode B documents + B labels per step; ANCE and the MIPS samplers also
 // encode their mined (and uniform) negatives, so their steps are larger at the same B.
-// Peak bytes grow linearly in the batch size; the fit over the measured sizes gives the largest B.
+// Reported: the step's working memory (peak minus what was live before it). It grows linearly in the batch size; the fit over the measured sizes gives the largest B.
 import { Encoder } from '../src/model/encoder';
 import { Tokenizer } from '../src/model/tokenizer';
 import { loadDataset } from '../src/ngame/data';
@@ -12,6 +12,7 @@ import { makeSampler, SAMPLER_NAMES } from '../src/ngame/samplers';
 import { M1Trainer } from '../src/ngame/train-m1';
 import { openBackend } from '../src/ngame/run';
 import { closeGpu } from '../src/tensor/webgpu/device';
+import { Rng } from '../src/util/rng';
 
 export default async function (args: string[]): Promise<void> {
   const arg = (name: string, def: string) => {
@@ -28,7 +29,7 @@ export default async function (args: string[]): Promise<void> {
     data, backend,
     train: tokenizeCorpus(tok, data.trainTexts, 32), labels: tokenizeCorpus(tok, data.labelTexts, 32), test: tokenizeCorpus(tok, data.testTexts, 32),
   };
-  if (!json) console.log(`device: ${backend.deviceName}; budget ${(budget / 2 ** 20).toFixed(0)} MiB\nsampler        ${sizes.map((b) => `B=${b} MiB`.padStart(11)).join(' ')}  labels/step at B=${sizes.at(-1)}  largest B in budget`);
+  if (!json) console.log(`device: ${backend.deviceName}; budget ${(budget / 2 ** 20).toFixed(0)} MiB\nsampler (step MiB) ${sizes.map((b) => `B=${b} MiB`.padStart(11)).join(' ')}  labels/step at B=${sizes.at(-1)}  largest B in budget`);
   for (const name of SAMPLER_NAMES) {
     const peaks: number[] = [];
     let pool = 0;
@@ -37,15 +38,21 @@ export default async function (args: string[]): Promise<void> {
       // Epoch 1 with a curriculum that clusters from epoch 1: every sampler is in its steady state.
       const sampler = makeSampler(name, { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 });
       const tr = new M1Trainer({ ...ctxBase, encoder }, sampler, { batchSize: B, hardnessDocs: 0, evalEvery: 0 });
-      // Fill the memory bank with one pass so mined samplers have document embeddings.
-      tr.bank.update(Int32Array.from({ length: tr.bank.n }, (_, i) => i), new Float32Array(tr.bank.n * tr.bank.dim).fill(1 / 8));
+      // Fill the memory bank (distinct random unit rows) so mined samplers find different
+      // negatives for different documents, as they do once training has filled it.
+      const rng = new Rng(B);
+      const bank = Float32Array.from({ length: tr.bank.n * tr.bank.dim }, () => rng.normal() / Math.sqrt(tr.bank.dim));
+      tr.bank.update(Int32Array.from({ length: tr.bank.n }, (_, i) => i), bank);
       tr.epoch = 1;
       const ep = await sampler.epoch(1, tr.env, tr.rng);
       const plan = await sampler.plan(ep.batches[0], tr.env, tr.rng);
       backend.flush();
       backend.resetPeak();
+      // What the step itself adds on top of what is already live (weights, optimizer moments,
+      // and anything earlier runs of this loop left behind).
+      const before = backend.memory().liveBytes;
       await tr.step(plan);
-      peaks.push(backend.memory().peakBytes);
+      peaks.push(backend.memory().peakBytes - before);
       pool = plan.labels.length;
       encoder.dispose();
     }
