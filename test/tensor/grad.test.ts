@@ -145,13 +145,16 @@ describe('gradient checks: fused and nn ops', () => {
       expect(gradCheck(([tab]) => T.embedding(tab, idx), [{ shape: [V, C] }], seed)).toBeLessThan(TOL);
     }));
   });
-  it('dropout (fixed seed: the mask is a constant)', () => {
-    // dropout needs f32 masks; check it through the composite mask·x on f64 by casting the mask.
-    const x = T.tensor(new Float32Array(12).fill(1), [3, 4], { backend: cpu });
-    const y = T.dropout(x, 0.5, 7);
-    const v = y.dataSync();
-    for (const e of v) expect(e === 0 || e === 2).toBe(true);
-    T.backward(T.sumAll(T.dropout(T.tensor(new Float32Array(12).fill(1), [3, 4], { backend: cpu, requiresGrad: true }), 0.5, 7)));
+  it('dropout with a fixed seed (the mask is a constant of the op)', () => {
+    run(fc.property(shape2, fc.constantFrom(0.1, 0.5, 0.9), fc.integer({ min: 1, max: 1000 }), (shape, p, seed) => {
+      expect(gradCheck(([x]) => T.dropout(x, p, seed), [{ shape }], seed)).toBeLessThan(TOL);
+    }));
+    // Inverted dropout: kept elements are scaled by 1/(1-p), the rest are 0.
+    const v = T.dropout(T.tensor(new Float32Array(400).fill(1), [20, 20], { backend: cpu }), 0.5, 7).dataSync();
+    const zeros = v.filter((e) => e === 0).length;
+    expect(v.every((e) => e === 0 || e === 2)).toBe(true);
+    expect(zeros).toBeGreaterThan(150);
+    expect(zeros).toBeLessThan(250);
   });
   it('l2Normalize and cosineSimilarity', () => {
     run(fc.property(dim, dim, fc.constantFrom(2, 3, 5), fc.integer({ min: 1, max: 1000 }), (n, m, d, seed) => {

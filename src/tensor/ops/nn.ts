@@ -5,7 +5,7 @@
 import { isFloat } from '../dtype';
 import { shapeStr } from '../shape';
 import { makeOutput, type Tensor } from '../tensor';
-import { sameBackend, sameDtype } from './creation';
+import { sameBackend, sameDtype, tensor } from './creation';
 import { mul, rsqrt, shift } from './elementwise';
 import { matmul } from './matmul';
 import { sum } from './reduce';
@@ -85,8 +85,10 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const be = sameBackend('dropout', x);
-  const mask = makeOutput('dropout.mask', be, be.dropoutMask(x.size, p, seed >>> 0), x.shape, 'f32', []);
-  if (x.dtype !== 'f32') throw new Error(`dropout: needs f32, got ${x.dtype}`);
+  if (x.dtype !== 'f32' && x.dtype !== 'f64') throw new Error(`dropout: needs a float tensor, got ${x.dtype}`);
+  let mask = makeOutput('dropout.mask', be, be.dropoutMask(x.size, p, seed >>> 0), x.shape, 'f32', []);
+  // f64 (cpu, gradient checks): the same mask values, widened (0 and 1/(1-p) in f32 are exact enough to compare).
+  if (x.dtype === 'f64') mask = tensor(Float64Array.from(mask.dataSync()), x.shape, { backend: be, dtype: 'f64' });
   return mul(x, mask);
 }
 
