@@ -53,6 +53,8 @@ export function optimParams(params: Params, prefix = ''): OptimParam[] {
 export interface StepOptions {
   /** Read back together with the gradient norm (no extra readback). */
   loss?: Tensor;
+  /** Any other f32 tensor the caller needs on the host this step, read in the same readback. */
+  extra?: Tensor;
   /** Rows touched by this batch, per sparse parameter name: those tables get a row-sparse update. */
   rows?: Record<string, ArrayLike<number>>;
 }
@@ -62,6 +64,8 @@ export interface StepInfo {
   step: number;
   lr: number;
   loss?: number;
+  /** The values of StepOptions.extra. */
+  extra?: Float32Array;
   /** Global gradient norm before clipping (when clipping is on). */
   gradNorm?: number;
   /** Factor the gradients were multiplied by (1 when not clipped). */
@@ -132,13 +136,15 @@ export class AdamW {
     // The single readback: [Σg², loss] (either may be absent).
     let gradNorm: number | undefined;
     let loss: number | undefined;
-    if (clip || opts.loss) {
+    let extra: Float32Array | undefined;
+    if (clip || opts.loss || opts.extra) {
       const packed = T.noGrad(() =>
         T.scope(() => {
           const parts: Tensor[] = [];
           const n2 = clip ? this.gradNormSquared() : null;
           if (n2) parts.push(n2);
           if (opts.loss) parts.push(T.reshape(opts.loss, [opts.loss.size]));
+          if (opts.extra) parts.push(T.reshape(opts.extra, [opts.extra.size]));
           return parts.length > 0 ? T.concat(parts, 0) : null;
         }),
       );
@@ -148,6 +154,8 @@ export class AdamW {
         let k = 0;
         if (clip && this.targets.some((t) => t.get().grad)) gradNorm = Math.sqrt(host[k++]);
         if (opts.loss) loss = opts.loss.size === 1 ? host[k] : undefined;
+        if (opts.loss) k += opts.loss.size;
+        if (opts.extra) extra = (host as Float32Array).slice(k, k + opts.extra.size);
       }
     }
     if (gradNorm !== undefined && !Number.isFinite(gradNorm)) {
@@ -167,7 +175,7 @@ export class AdamW {
       if (rows) adamRowsUpdate(p, m, v, uniqueRows(rows, p.shape[0]), h, t.name);
       else p.backend.adamw(p.buf, g.buf, m.buf, v.buf, p.size, h);
     }
-    return { step: this.stepCount, lr, loss, gradNorm, gradScale };
+    return { step: this.stepCount, lr, loss, gradNorm, gradScale, extra };
   }
 
   /** Releases every gradient of the optimized parameters. */

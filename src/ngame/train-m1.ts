@@ -153,14 +153,14 @@ export class M1Trainer {
     });
     let info;
     try {
-      info = await this.opt.step({ loss, rows: { 'embed.tokens': tokenRows(docB, labB) } });
+      // One readback per step: the gradient norm, the loss and the documents' embeddings together.
+      info = await this.opt.step({ loss, extra: docEmb, rows: { 'embed.tokens': tokenRows(docB, labB) } });
     } finally {
       loss.release();
+      docEmb.release();
       this.opt.zeroGrad();
     }
-    const emb = (await docEmb.data()) as Float32Array;
-    docEmb.release();
-    this.bank.update(plan.docs, emb);
+    this.bank.update(plan.docs, info.extra!);
     this.env.step++;
     const value = info.loss ?? NaN;
     if (!Number.isFinite(value)) throw new Error(`M1: loss is ${value} at step ${this.env.step}`);
