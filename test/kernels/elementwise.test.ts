@@ -18,6 +18,8 @@ import {
 } from '../../src/kernels/elementwise';
 import { LAUNCH, setElementwiseLaunch } from '../../src/kernels/layout';
 import { hash32 } from '../../src/kernels/random';
+import { relErr as relErrShared } from '../helpers/relerr';
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => relErrShared(a, b, { nanEqual: true });
 
 let be: WebGpuBackend;
 let rt: Runtime;
@@ -37,16 +39,6 @@ const SEED = 42;
 /** Sizes that stress bounds checks: 1, primes, non-multiples of the per-workgroup tile. */
 const sizeArb = fc.oneof(fc.constantFrom(1, 2, 3, 7, 31, 64, 97, 511, 512, 513, 4099), fc.integer({ min: 1, max: 20000 }));
 
-function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = got[i] - ref[i];
-    num += Number.isNaN(d) && Number.isNaN(ref[i]) && Number.isNaN(got[i]) ? 0 : d * d;
-    den += ref[i] * ref[i];
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 async function read(buf: GPUBuffer, n: number, dtype: DType): Promise<TypedArray> {
   const bytes = await rt.read(buf, n * 4);

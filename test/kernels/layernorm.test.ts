@@ -7,6 +7,7 @@ import { closeGpu } from '../../src/tensor/webgpu/device';
 import { layerNormGpu, layerNormGradGpu, layerNormRef, layerNormGradRef } from '../../src/kernels/layernorm';
 import type { RowVariant } from '../../src/kernels/softmax';
 import { Rng } from '../../src/util/rng';
+import { relErr } from '../helpers/relerr';
 
 let be: WebGpuBackend;
 beforeAll(async () => {
@@ -19,15 +20,6 @@ afterAll(async () => {
 
 const TOL = 1e-4;
 
-function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (out[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
 
 function expectClose(out: Float32Array, ref: ArrayLike<number>, what: string): void {
   expect(out.length).toBe(ref.length);

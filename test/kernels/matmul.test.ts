@@ -13,6 +13,7 @@ import { closeGpu, gpuContext } from '../../src/tensor/webgpu/device';
 import { Rng } from '../../src/util/rng';
 import { matmulConfig, matmulGpu, matmulRef, type MatmulOptions } from '../../src/kernels/matmul';
 import { blockedVec4Ok } from '../../src/kernels/matmul-blocked';
+import { relErr } from '../helpers/relerr';
 
 const TOL = 1e-4;
 let rt: Runtime;
@@ -31,14 +32,6 @@ function randomArray(n: number, rng: Rng): Float32Array {
   return x;
 }
 
-function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let e = 0, r = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (out[i] - ref[i]) ** 2;
-    r += ref[i] ** 2;
-  }
-  return Math.sqrt(e) / Math.max(Math.sqrt(r), 1e-30);
-}
 
 /** Runs one matmul on the GPU and returns ‖out − ref‖ / ‖ref‖ (NaN when any output was not written). */
 async function gpuVsRef(p: MatmulParams, opts: MatmulOptions, seed: number): Promise<number> {

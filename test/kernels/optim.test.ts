@@ -8,6 +8,7 @@ import { closeGpu } from '../../src/tensor/webgpu/device';
 import { adamRowsGpu, adamRowsRef, adamwGpu, adamwRef } from '../../src/kernels/optim';
 import type { AdamHyper } from '../../src/tensor/backend';
 import { Rng } from '../../src/util/rng';
+import { relErr } from '../helpers/relerr';
 
 let be: WebGpuBackend;
 beforeAll(async () => {
@@ -20,15 +21,6 @@ afterAll(async () => {
 
 const TOL = 1e-5;
 
-function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (out[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
 
 function randn(rng: Rng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);

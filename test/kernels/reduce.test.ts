@@ -13,6 +13,7 @@ import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
 import type { Runtime } from '../../src/tensor/webgpu/runtime';
 import { reduceGpu, reduceRef, type ReduceOptions } from '../../src/kernels/reduce';
 import { hash32 } from '../../src/kernels/random';
+import { relErr } from '../helpers/relerr';
 
 let rt: Runtime;
 
@@ -37,15 +38,6 @@ function values(n: number, seed: number, dtype: DType, offset = -0.3): TypedArra
   return out;
 }
 
-function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (got[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 async function gpuReduce(op: ReduceOp, x: TypedArray, outer: number, len: number, inner: number, dtype: DType, opts?: ReduceOptions): Promise<TypedArray> {
   const xb = rt.upload(x);

@@ -14,6 +14,8 @@ import { geluErf } from '../../src/model/layers';
 import { Params } from '../../src/model/params';
 import { AdamW } from '../../src/model/optim';
 import { Tokenizer } from '../../src/model/tokenizer';
+import { relErr as relErrShared } from '../helpers/relerr';
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number => relErrShared(a, b, { floor });
 
 let gpu: WebGpuBackend;
 beforeAll(async () => {
@@ -151,15 +153,6 @@ describe('encoder properties (cpu)', () => {
 });
 
 /** Relative error ‖a − b‖ / max(‖b‖, floor). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), floor, 1e-30);
-}
 
 describe('webgpu against cpu', () => {
   for (const layout of ['pre', 'post'] as const) {
