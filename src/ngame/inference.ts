@@ -48,3 +48,19 @@ export async function retrieve(backend: Backend, docs: Float32Array, table: Floa
 export function testMetrics(scores: CSR, data: Dataset): Metrics {
   return evaluate(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: 5 });
 }
+
+export interface ModelScores {
+  /** Top-K by label embeddings (M1). */
+  emb: CSR;
+  /** Top-K by classifiers (M2), when there are classifiers. */
+  clf: CSR | null;
+  /** β·clf + (1 − β)·emb, or emb alone without classifiers. */
+  fused: CSR;
+}
+
+/** Retrieval with a whole model: embedding scores, classifier scores and their fusion. */
+export async function scoreDocuments(backend: Backend, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, K: number, beta: number): Promise<ModelScores> {
+  const emb = await retrieve(backend, docs, labelEmb, dim, K);
+  const clf = classifiers ? await retrieve(backend, docs, classifiers, dim, K) : null;
+  return { emb, clf, fused: clf ? fuseScores(emb, clf, beta) : emb };
+}

@@ -22,7 +22,7 @@ import { loadDataset, type Dataset } from './data';
 import type { Metrics } from './metrics';
 import { tokenizeCorpus } from './corpus';
 import { embedCorpus } from './embed';
-import { fuseScores, retrieve, testMetrics } from './inference';
+import { scoreDocuments, testMetrics } from './inference';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
@@ -126,18 +126,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   }
   const m1Seconds = (performance.now() - tm1) / 1000;
 
-  // ---- evaluation of M1, then M2 and fusion ----
-  const te = performance.now();
-  rep.info('encoding labels and test documents');
+  // ---- M2 on the frozen encoder, then evaluation of M1, M2 and their fusion ----
   const D = encoder.outDim;
   const labelEmb = await m1.labelEmbeddings();
-  const testEmb = await embedCorpus(encoder, test);
-  const embScores = await retrieve(backend, testEmb, labelEmb, D, cfg.topK);
-  const m1Metrics = testMetrics(embScores, data);
-  let evalSeconds = (performance.now() - te) / 1000;
-
-  let m2Metrics: Metrics | null = null;
-  let fused: Metrics | null = null;
   let classifiers: Float32Array | null = null;
   const tm2 = performance.now();
   if (cfg.m2.epochs > 0) {
@@ -155,13 +146,17 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     }
     classifiers = await m2.classifiers();
     m2.dispose();
-    const t2 = performance.now();
-    const clfScores = await retrieve(backend, testEmb, classifiers, D, cfg.topK);
-    m2Metrics = testMetrics(clfScores, data);
-    fused = testMetrics(fuseScores(embScores, clfScores, cfg.beta), data);
-    evalSeconds += (performance.now() - t2) / 1000;
   }
   const m2Seconds = (performance.now() - tm2) / 1000;
+
+  const te = performance.now();
+  rep.info('encoding the test documents');
+  const testEmb = await embedCorpus(encoder, test);
+  const scores = await scoreDocuments(backend, testEmb, labelEmb, classifiers, D, cfg.topK, cfg.beta);
+  const m1Metrics = testMetrics(scores.emb, data);
+  const m2Metrics: Metrics | null = scores.clf ? testMetrics(scores.clf, data) : null;
+  const fused: Metrics | null = scores.clf ? testMetrics(scores.fused, data) : null;
+  const evalSeconds = (performance.now() - te) / 1000;
 
   const model: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {
     labelEmbeddings: { dtype: 'F32', shape: [labelEmb.length / D, D], data: labelEmb },

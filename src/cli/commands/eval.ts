@@ -5,7 +5,7 @@ import { UsageError } from '../command';
 import { loadDataset } from '../../ngame/data';
 import { tokenizeCorpus } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
-import { fuseScores, retrieve, testMetrics } from '../../ngame/inference';
+import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { openRun } from '../../ngame/saved-run';
@@ -47,12 +47,12 @@ export const evalCommand: Command = {
       const run = openRun(positionals[0], backend);
       const data = await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text });
       const testEmb = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, data.testTexts, run.config.maxLen));
-      const emb = await retrieve(backend, testEmb, run.labelEmb, run.dim, run.config.topK);
-      const rows = [{ name: 'M1 embeddings', metrics: testMetrics(emb, data) }];
-      if (run.classifiers) {
-        const clf = await retrieve(backend, testEmb, run.classifiers, run.dim, run.config.topK);
-        rows.push({ name: 'M2 classifiers', metrics: testMetrics(clf, data) });
-        rows.push({ name: `fused (β=${beta ?? run.config.beta})`, metrics: testMetrics(fuseScores(emb, clf, beta ?? run.config.beta), data) });
+      const b = beta ?? run.config.beta;
+      const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b);
+      const rows = [{ name: 'M1 embeddings', metrics: testMetrics(scores.emb, data) }];
+      if (scores.clf) {
+        rows.push({ name: 'M2 classifiers', metrics: testMetrics(scores.clf, data) });
+        rows.push({ name: `fused (β=${b})`, metrics: testMetrics(scores.fused, data) });
       }
       console.log(values.json ? JSON.stringify(rows) : formatComparisonTable(rows));
       return 0;

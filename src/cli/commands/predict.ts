@@ -6,7 +6,7 @@ import { UsageError } from '../command';
 import { loadDataset } from '../../ngame/data';
 import { tokenizeCorpus } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
-import { fuseScores, retrieve } from '../../ngame/inference';
+import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
 import { openRun } from '../../ngame/saved-run';
 import { closeGpu } from '../../tensor/webgpu/device';
@@ -54,8 +54,7 @@ export const predictCommand: Command = {
       const q = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, texts, run.config.maxLen));
       const L = run.labelEmb.length / run.dim;
       const kk = Math.min(Math.max(k, run.config.topK), L);
-      const emb = await retrieve(backend, q, run.labelEmb, run.dim, kk);
-      const scores = run.classifiers ? fuseScores(emb, await retrieve(backend, q, run.classifiers, run.dim, kk), run.config.beta) : emb;
+      const scores = (await scoreDocuments(backend, q, run.labelEmb, run.classifiers, run.dim, kk, run.config.beta)).fused;
       for (let r = 0; r < texts.length; r++) {
         const row: { id: number; score: number }[] = [];
         for (let a = scores.indptr[r]; a < scores.indptr[r + 1]; a++) row.push({ id: scores.indices[a], score: scores.values[a] });
