@@ -18,7 +18,7 @@ export interface RunConfig {
   encoder: { dim: number; layers: number; heads: number; ffn: number; dropout: number; layout: 'pre' | 'post' };
   /**
    * M1 loss: 'triplet' (NGAME's), 'infonce' (in-batch softmax), or 'auto': InfoNCE for the
-   * in-batch and ANCE samplers, BCE for the MIPS samplers. From scratch (no pretrained encoder)
+   * in-batch and ANCE samplers, BCE for the MIPS and meta samplers. From scratch (no pretrained encoder)
    * the triplet loss collapses every embedding to one direction within a few steps (docs/method.md),
    * so 'auto' is the default here; NGAME's triplet loss is meant for a pretrained start.
    */

@@ -2,7 +2,8 @@
 //
 // One step: the sampler gives a batch of documents and its label pool; documents and labels go
 // through the same encoder (dropout on); S = E_docs · E_labelsᵀ (cosines, since rows are unit);
-// the sampler's loss (triplet with online hard negative mining, or BCE); backward; AdamW. The
+// the sampler's loss (triplet with online hard negative mining, or BCE), plus the sampler's own
+// auxiliary loss if it has one (the meta sampler's meta-classifier); backward; AdamW. The
 // documents' embeddings from this pass go into the memory bank that NGAME clusters, so the
 // clustering costs no extra encoding.
 
@@ -109,10 +110,13 @@ export class M1Trainer {
     if (this.cfg.batchSize > docs.length) throw new Error(`M1: batch size ${this.cfg.batchSize} exceeds the ${docs.length} trainable documents`);
     this.skipped = skipped;
     const stepsPerEpoch = Math.ceil(docs.length / this.cfg.batchSize);
+    const schedule = { warmupSteps: this.cfg.warmupSteps, totalSteps: stepsPerEpoch * this.cfg.epochs };
     this.opt = resume?.opt ?? new AdamW(ctx.encoder.params, {
-      lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm,
-      warmupSteps: this.cfg.warmupSteps, totalSteps: stepsPerEpoch * this.cfg.epochs,
+      lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm, ...schedule,
     });
+    // A resumed optimizer follows this run's schedule: resuming with more epochs than the saved
+    // run extends the linear decay instead of training the extra epochs at lr 0.
+    if (resume?.opt) Object.assign(resume.opt.config, schedule);
     this.bank = new MemoryBank(ctx.data.trainY.rows, ctx.encoder.outDim);
     if (resume?.bank) this.bank.update(Int32Array.from({ length: this.bank.n }, (_, i) => i), resume.bank);
     this.rng = resume?.rng ?? new Rng(this.cfg.seed);
@@ -145,20 +149,28 @@ export class M1Trainer {
       const l = encoder.forward(labB.ids, labB.mask, labB.B, labB.T, { training: true, rng: this.rng }); // (L, D)
       const S = T.matmul(d, l, { transB: true }); // (B, L) cosines
       const tg = T.tensor(plan.targets, [B, L], { backend });
-      const loss = this.cfg.infoNCE ? infoNCE(S, tg)
+      let loss = this.cfg.infoNCE ? infoNCE(S, tg)
         : this.sampler.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
         : tripletOHNM(S, tg, this.cfg.triplet);
+      // A sampler with parameters of its own (meta) adds its loss; its gradient reaches the encoder too.
+      const aux = this.sampler.auxLoss?.(d, plan, this.env) ?? null;
+      if (aux) loss = T.add(loss, aux);
       T.backward(loss);
       return { loss, docEmb: T.detach(d) };
     });
     let info;
+    let ok = false;
     try {
       // One readback per step: the gradient norm, the loss and the documents' embeddings together.
+      // (The gradient norm, and so the clipping, covers the encoder's parameters only.)
       info = await this.opt.step({ loss, extra: docEmb, rows: { 'embed.tokens': tokenRows(docB, labB) } });
+      ok = true;
     } finally {
       loss.release();
       docEmb.release();
       this.opt.zeroGrad();
+      // The sampler's own parameters (meta's W): updated without a readback, gradients released.
+      await this.sampler.afterStep?.(ok);
     }
     this.bank.update(plan.docs, info.extra!);
     this.env.step++;

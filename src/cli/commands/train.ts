@@ -23,7 +23,7 @@ flags:
   --config FILE        JSON file with any RunConfig fields (flags below override it)
   --data DIR           dataset directory (default: embedded FOLDOC-XRef-8K)
   --text short|long    text variant (default short)
-  --sampler NAME       random | ngame | ance | mips-uniform | mips (default ngame)
+  --sampler NAME       random | ngame | ance | mips-uniform | mips | meta (default ngame)
   --epochs N           M1 epochs (default ${DEFAULT_RUN.m1.epochs})
   --m2-epochs N        M2 epochs, 0 to skip M2 (default ${DEFAULT_RUN.m2.epochs})
   --batch-size N       M1 documents per batch (default ${DEFAULT_RUN.m1.batchSize})

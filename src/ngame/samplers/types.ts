@@ -7,8 +7,9 @@
 import type { CSR } from '../data';
 import type { MemoryBank } from '../batching';
 import type { Rng } from '../../util/rng';
+import type { Tensor } from '../../tensor';
 
-export type SamplerName = 'random' | 'ngame' | 'ance' | 'mips-uniform' | 'mips';
+export type SamplerName = 'random' | 'ngame' | 'ance' | 'mips-uniform' | 'mips' | 'meta';
 
 export interface BatchPlan {
   /** (B) document ids. */
@@ -50,4 +51,15 @@ export interface Sampler {
   plan(docs: Int32Array, env: SamplerEnv, rng: Rng): Promise<BatchPlan>;
   /** Bytes this sampler keeps between steps (memory bank, indexes), for memory accounting. */
   stateBytes(env: SamplerEnv): number;
+  /**
+   * Optional, for samplers with trainable parameters of their own (meta): an extra scalar loss
+   * on the batch's document embeddings docEmb (B, D), called inside the step's scope and added
+   * to the main loss before backward. null: nothing this step.
+   */
+  auxLoss?(docEmb: Tensor, plan: BatchPlan, env: SamplerEnv): Tensor | null;
+  /**
+   * Optional: called after the encoder's update of every step (ok = false when that update
+   * failed): update the sampler's own parameters from their gradients, then release them.
+   */
+  afterStep?(ok: boolean): Promise<void>;
 }
