@@ -1,4 +1,4 @@
-// Helper of bench/kernels.ts: @tensorflow/tfjs-backend-webgpu's matmul on the same kind of
+// Helper of bench/kernels.ts and bench/_tfjs-encoder.ts: @tensorflow/tfjs-backend-webgpu's matmul on the same kind of
 // adapter as ours. tfjs looks for `navigator.gpu` when it is imported, and asks for an adapter
 // without a feature level; on a machine without a GPU only a compatibility-mode adapter of
 // Dawn's OpenGL backend exists, so the `navigator.gpu` we hand it forces that (and the
@@ -6,6 +6,11 @@
 // Our runtime's own device comes from src/tensor/webgpu/device.ts; tfjs gets its own device.
 
 import { create, globals } from 'webgpu';
+import { buildSync } from 'esbuild';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface TfjsMatmul {
   /** Adapter description tfjs got. */
@@ -17,8 +22,19 @@ export interface TfjsMatmul {
 
 let gpuRoot: unknown = null; // strong reference: Dawn crashes if this is collected while a device lives
 
-/** Sets up tfjs on the webgpu backend, or throws an Error saying why it cannot run. */
-export async function openTfjs(kind: 'gpu' | 'llvmpipe'): Promise<TfjsMatmul> {
+export type Tf = typeof import('@tensorflow/tfjs-core');
+let loaded: Promise<{ tf: Tf; adapter: string }> | null = null;
+
+/**
+ * Loads tfjs on the webgpu backend (once per process; bench/_tfjs-encoder.ts uses it too), or
+ * throws an Error saying why it cannot run.
+ */
+export function loadTfjs(kind: 'gpu' | 'llvmpipe'): Promise<{ tf: Tf; adapter: string }> {
+  if (!loaded) loaded = load(kind);
+  return loaded;
+}
+
+async function load(kind: 'gpu' | 'llvmpipe'): Promise<{ tf: Tf; adapter: string }> {
   Object.assign(globalThis, globals);
   if (kind === 'llvmpipe' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
   const gpu = (kind === 'llvmpipe' ? create(['backend=opengl']) : create([])) as GPU;
@@ -47,6 +63,40 @@ export async function openTfjs(kind: 'gpu' | 'llvmpipe'): Promise<TfjsMatmul> {
   const ok = await tf.setBackend('webgpu');
   if (!ok || tf.getBackend() !== 'webgpu') throw new Error('tf.setBackend("webgpu") failed (see the warnings above)');
   await tf.ready();
+  return { tf, adapter: adapterName };
+}
+
+let gradients = false;
+
+/**
+ * Registers tfjs-core's gradient functions (tf.grad / tf.variableGrads need them). The union
+ * package @tensorflow/tfjs does this by importing tfjs-core's dist/register_all_gradients.js,
+ * which exists only as extensionless ESM that node cannot load, and the CommonJS bundle node
+ * loads (dist/tf-core.node.js) leaves it out. So it is bundled here with esbuild (tsx's own
+ * dependency) into one CommonJS file and required. The copy of tfjs-core ops inside it shares
+ * the engine and the kernel and gradient registries with the main one (tfjs keeps those on the
+ * global object, and its Tensor instanceof check is structural), so the gradients it registers
+ * run on the webgpu backend like any op.
+ */
+export function registerTfjsGradients(): void {
+  if (gradients) return;
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+  const out = buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent' });
+  const dir = mkdtempSync(join(tmpdir(), 'tfjs-grads-'));
+  const file = join(dir, 'register_all_gradients.cjs');
+  writeFileSync(file, out.outputFiles[0].text);
+  try {
+    require(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  gradients = true;
+}
+
+/** Sets up tfjs on the webgpu backend, or throws an Error saying why it cannot run. */
+export async function openTfjs(kind: 'gpu' | 'llvmpipe'): Promise<TfjsMatmul> {
+  const { tf, adapter: adapterName } = await loadTfjs(kind);
   return {
     adapter: adapterName,
     async time(n: number, runs: number): Promise<number> {

@@ -1,20 +1,26 @@
 // Encoder training step benchmark (issue 4's target): 2 layers, dim 128, 4 heads, ffn 512,
 // seq 32, 64 documents + 64 labels per step (128 sequences), in-batch contrastive loss,
 // forward + backward + AdamW (row-sparse on the token table), bert-base vocabulary size.
-//   npm run bench -- encoder [--json] [--steps N] [--cpu-steps N] [--no-profile] [--detail]
-// Reports steps/s on the webgpu backend and the cpu backend, dispatches/submits/readbacks per
-// step, peak device bytes per step, and (webgpu) the share of step time by kernel family: one
-// step's dispatches are recorded, then replayed one at a time, each submitted and waited for,
-// so each kernel's device time is measured alone (minus the cost of an empty submit). Whatever
-// the step's wall time does not spend in kernels is host work: autograd, recording, dispatch
-// overhead, and the readback.
+//   npm run bench -- encoder [--tfjs [--tfjs-steps N]] [--json] [--steps N] [--cpu-steps N] [--no-profile] [--detail]
+// Reports steps/s on the webgpu backend, on tfjs-webgpu (--tfjs: the same step in tfjs on the
+// same kind of adapter, bench/_tfjs-encoder.ts, and ours ÷ tfjs from the same run) and on the cpu
+// backend; dispatches/submits/readbacks per step (runtime counters), peak device bytes per step,
+// and (webgpu) the share of step time by part: matmul, attention, normalization, elementwise
+// kernels, dispatch overhead (host) and readback. One step's dispatches are recorded (each with
+// the model part it belongs to, from T.withLabel), then replayed one at a time, each submitted and
+// waited for, so each kernel's device time is measured alone (minus the cost of an empty submit).
+// Whatever the step's wall time does not spend in kernels or in the readback is host work:
+// autograd, recording, dispatch overhead.
 import * as T from '../src/tensor';
 import { CpuBackend, type Backend } from '../src/tensor';
 import { WebGpuBackend } from '../src/tensor/webgpu/backend';
 import type { Dispatch, Kernel } from '../src/tensor/webgpu/runtime';
 import { Rng } from '../src/util/rng';
 import { Encoder } from '../src/model/encoder';
+import { MultiHeadAttention } from '../src/model/attention';
+import { Linear } from '../src/model/layers';
 import { AdamW } from '../src/model/optim';
+import { timeTfjsStep, type TfjsTiming } from './_tfjs-encoder';
 
 const CFG = { vocabSize: 30522, dim: 128, layers: 2, heads: 4, ffn: 512, maxLen: 32, dropout: 0.1 };
 const HALF = 64; // documents; as many labels
@@ -113,40 +119,60 @@ async function timeSteps(backend: Backend, steps: number): Promise<{ t: Timing; 
   return { t, setup: s };
 }
 
-function family(name: string): string {
+/**
+ * The part of the step a dispatch belongs to. `label` is the profiling label it was recorded
+ * under (T.withLabel; backward ops keep their forward op's label): 'attention' for everything
+ * MultiHeadAttention does besides its four projections (those are Linear, labelled 'linear').
+ */
+function category(name: string, label: string | null): string {
+  if (label === 'attention') return 'attention';
   if (/matmul/.test(name)) return 'matmul';
-  if (/softmax/.test(name)) return 'softmax';
-  if (/layernorm/.test(name)) return 'layernorm';
-  if (/adam/.test(name)) return 'optimizer';
-  if (/reduce/.test(name)) return 'reduce';
-  if (/gather|scatter/.test(name)) return 'gather/scatter';
-  if (/strided|concat/.test(name)) return 'layout copies';
-  return 'elementwise';
+  if (/layernorm/.test(name)) return 'normalization';
+  if (/adam/.test(name)) return 'elementwise: AdamW update';
+  if (/reduce/.test(name)) return 'elementwise: reductions (bias grads, l2 norm, grad norm, loss)';
+  if (/softmax/.test(name)) return 'elementwise: log-softmax (loss)';
+  if (/gather|scatter/.test(name)) return 'elementwise: embedding gather/scatter';
+  if (/strided|concat/.test(name)) return 'elementwise: layout copies';
+  return 'elementwise: pointwise (bias, GELU, dropout, residual)';
 }
 
-/** Per-family device time of one step (ms), by recording its dispatches and replaying them one by one. */
+const CATEGORY_TITLE: Record<string, string> = {
+  matmul: 'matmul (projections, FFN, pooling, logits)',
+  attention: 'attention (QKᵀ, mask, softmax, dropout, PV, heads)',
+  normalization: 'normalization (LayerNorm)',
+};
+
+/** Per-category device time of one step (ms), by recording its dispatches and replaying them one by one. */
 interface Profile {
-  families: Record<string, number>;
+  categories: Record<string, number>;
   kernelMs: number;
   count: number;
-  /** Time per kernel name (matmuls also by shape), largest first. */
+  /** Time per kernel name (matmuls also by shape) and category, largest first: [key, ms, count]. */
   top: [string, number, number][];
-  /** Host time to record a step (autograd, kernel selection, dispatch recording). */
+  /** Host time of a step (autograd, kernel selection, dispatch recording): wall time outside the readback's await. */
   hostMs: number;
 }
 
 /**
- * The step's wall time split into host recording, the readback's fixed cost, and device time by
- * kernel family: the device part (wall − host − readback) is divided in proportion to the
+ * The step's wall time split into host work, the readback's fixed cost, and device time by
+ * category: the device part (wall − host − readback) is divided in proportion to the
  * one-at-a-time replay times (replay runs each kernel alone, so its absolute times are inflated).
+ * Rows: [name, ms, indent]; elementwise is a sum of its indented sub-rows.
  */
-function shares(p: Profile, msPerStep: number, rbMs: number): [string, number][] {
+function shares(p: Profile, msPerStep: number, rbMs: number): [string, number, boolean][] {
   const device = Math.max(0, msPerStep - p.hostMs - rbMs);
-  const out: [string, number][] = Object.entries(p.families)
-    .map(([f, ms]) => [f, (device * ms) / p.kernelMs] as [string, number])
+  const ms = (c: string) => (device * (p.categories[c] ?? 0)) / p.kernelMs;
+  const sub = Object.keys(p.categories)
+    .filter((c) => c.startsWith('elementwise: '))
+    .map((c) => [c.slice('elementwise: '.length), ms(c), true] as [string, number, boolean])
     .sort((a, b) => b[1] - a[1]);
-  out.push(['host: autograd + recording (dispatch overhead)', p.hostMs], ['readback (one per step)', rbMs]);
-  return out;
+  return [
+    ...(['matmul', 'attention', 'normalization'] as const).map((c) => [CATEGORY_TITLE[c], ms(c), false] as [string, number, boolean]),
+    ['elementwise kernels', sub.reduce((a, r) => a + r[1], 0), false],
+    ...sub,
+    ['dispatch overhead (host: autograd + recording)', p.hostMs, false],
+    ['readback (one per step)', rbMs, false],
+  ];
 }
 
 /** A readable key for one dispatch: matmuls show M×N×K, batch and transposes (from their uniforms). */
@@ -156,32 +182,48 @@ function dispatchKey(k: Kernel, d: Dispatch): string {
   return `${k.name} ${u[3]}×(${u[0]}×${u[1]}×${u[2]})${u[6] ? ' Aᵀ' : ''}${u[7] ? ' Bᵀ' : ''}`;
 }
 
+/** Runs fn with the attention and its projections labelled (see category()). */
+async function labelled<R>(fn: () => Promise<R>): Promise<R> {
+  const attn = MultiHeadAttention.prototype.forward;
+  const lin = Linear.prototype.forward;
+  MultiHeadAttention.prototype.forward = function (this: MultiHeadAttention, ...a: Parameters<typeof attn>) {
+    return T.withLabel('attention', () => attn.apply(this, a));
+  };
+  Linear.prototype.forward = function (this: Linear, x: T.Tensor) {
+    return T.withLabel('linear', () => lin.call(this, x));
+  };
+  try {
+    return await fn();
+  } finally {
+    MultiHeadAttention.prototype.forward = attn;
+    Linear.prototype.forward = lin;
+  }
+}
+
 async function profile(gpu: WebGpuBackend, s: Setup): Promise<Profile> {
   const rt = gpu.rt;
-  const recorded: { k: Kernel; d: Dispatch }[] = [];
+  const recorded: { k: Kernel; d: Dispatch; label: string | null }[] = [];
   const run = rt.run.bind(rt);
   rt.run = (k: Kernel, d: Dispatch) => {
-    recorded.push({ k, d: { ...d, uniforms: d.uniforms?.slice(0) } });
+    recorded.push({ k, d: { ...d, uniforms: d.uniforms?.slice(0) }, label: T.currentLabel() });
     run(k, d);
   };
-  // Host time: from the start of the step until its one readback submits the recorded work.
-  // Submits before that (an upload into a recycled buffer flushes) are held back in this pass,
-  // so the device stays idle while the host records; only timing matters in this step.
+  // Host time: the step's wall time minus the await of its one readback (which submits the step).
   const read = rt.read.bind(rt);
-  const flush = rt.flush.bind(rt);
-  let readAt = 0;
-  rt.flush = () => {};
-  rt.read = (buf: GPUBuffer, bytes: number) => {
-    if (!readAt) readAt = performance.now();
-    rt.flush = flush;
-    return read(buf, bytes);
+  let inRead = 0;
+  rt.read = async (buf: GPUBuffer, bytes: number) => {
+    const t0 = performance.now();
+    try {
+      return await read(buf, bytes);
+    } finally {
+      inRead += performance.now() - t0;
+    }
   };
   const start = performance.now();
-  await step(s);
-  const hostMs = readAt - start;
+  await labelled(() => step(s));
+  const hostMs = performance.now() - start - inRead;
   rt.run = run;
   rt.read = read;
-  rt.flush = flush;
   const idle = async () => {
     rt.flush();
     await rt.device.queue.onSubmittedWorkDone();
@@ -195,23 +237,23 @@ async function profile(gpu: WebGpuBackend, s: Setup): Promise<Profile> {
     await rt.device.queue.onSubmittedWorkDone();
     base = Math.min(base, performance.now() - t0);
   }
-  const families: Record<string, number> = {};
+  const categories: Record<string, number> = {};
   const byKey = new Map<string, [number, number]>();
   let total = 0;
-  for (const { k, d } of recorded) {
+  for (const { k, d, label } of recorded) {
     const t0 = performance.now();
     run(k, d);
     await idle();
     const ms = Math.max(0, performance.now() - t0 - base);
-    const f = family(k.name);
-    families[f] = (families[f] ?? 0) + ms;
-    const key = dispatchKey(k, d);
+    const c = category(k.name, label);
+    categories[c] = (categories[c] ?? 0) + ms;
+    const key = `${dispatchKey(k, d)} [${c.replace('elementwise: ', '').split(' (')[0]}]`;
     const e = byKey.get(key) ?? [0, 0];
     byKey.set(key, [e[0] + ms, e[1] + 1]);
     total += ms;
   }
   const top = [...byKey].map(([key, [ms, n]]) => [key, ms, n] as [string, number, number]).sort((a, b) => b[1] - a[1]);
-  return { families, kernelMs: total, count: recorded.length, top, hostMs };
+  return { categories, kernelMs: total, count: recorded.length, top, hostMs };
 }
 
 /** Time of one small readback with the queue idle (the fixed cost every step pays once). */
@@ -236,10 +278,20 @@ export default async function main(args: string[]): Promise<void> {
   };
   const steps = num('--steps', 5);
   const cpuSteps = num('--cpu-steps', 1);
+  const tfjsSteps = args.includes('--tfjs') ? num('--tfjs-steps', 3) : 0;
   const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 
   const gpu = await WebGpuBackend.create();
   const { t: g, setup } = await timeSteps(gpu, steps);
+  // tfjs-webgpu right after ours, on the same inputs, so the ratio comes from one run.
+  let tf: TfjsTiming | { backend: string; error: string } | null = null;
+  if (tfjsSteps > 0) {
+    try {
+      tf = await timeTfjsStep({ ...CFG, half: HALF, seq: SEQ }, setup.ids, setup.mask, tfjsSteps);
+    } catch (e) {
+      tf = { backend: 'tfjs-webgpu', error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+    }
+  }
   let prof: Profile | null = null;
   let rbMs = 0;
   if (!args.includes('--no-profile')) {
@@ -247,31 +299,41 @@ export default async function main(args: string[]): Promise<void> {
     rbMs = await readbackMs(gpu);
   }
   const c = cpuSteps > 0 ? (await timeSteps(new CpuBackend(), cpuSteps)).t : null;
+  const tfOk = tf && 'stepsPerSec' in tf ? tf : null;
+  const ratio = tfOk ? g.stepsPerSec / tfOk.stepsPerSec : null;
 
-  const rows = [g, ...(c ? [c] : [])];
+  const rows: Timing[] = [g, ...(tfOk ? [tfOk] : []), ...(c ? [c] : [])];
   if (json) {
     for (const r of rows) out({ bench: 'encoder-step', ...r, sequences: 2 * HALF, seq: SEQ, ...CFG });
+    if (tf && !tfOk) out({ bench: 'encoder-step', ...tf });
+    if (ratio !== null) out({ bench: 'encoder-step-ratio', webgpuOverTfjsWebgpu: ratio, webgpuStepsPerSec: g.stepsPerSec, tfjsStepsPerSec: tfOk!.stepsPerSec });
     if (prof) {
       const share: Record<string, number> = {};
-      for (const [f, ms] of shares(prof, g.msPerStep, rbMs)) share[f] = ms / g.msPerStep;
+      for (const [f, ms, sub] of shares(prof, g.msPerStep, rbMs)) share[sub ? `elementwise: ${f}` : f] = ms / g.msPerStep;
       out({ bench: 'encoder-step-profile', backend: 'webgpu', msPerStep: g.msPerStep, hostMs: prof.hostMs, readbackMs: rbMs, replayKernelMs: prof.kernelMs, dispatchesProfiled: prof.count, shares: share });
     }
     return;
   }
   console.log(`encoder step: ${CFG.layers} layers, dim ${CFG.dim}, ${CFG.heads} heads, ffn ${CFG.ffn}, seq ${SEQ}, ${2 * HALF} sequences, vocab ${CFG.vocabSize}`);
-  console.log('backend  steps/s   ms/step   peak MiB  dispatches  submits  readbacks  device');
+  console.log('backend      steps/s   ms/step   peak MiB  dispatches  submits  readbacks  device');
+  const cell = (x: number | undefined, w: number) => (x === undefined ? '-' : String(Math.round(x * 10) / 10)).padStart(w);
   for (const r of rows) {
     console.log(
-      `${r.backend.padEnd(8)} ${r.stepsPerSec.toFixed(3).padStart(7)} ${r.msPerStep.toFixed(1).padStart(9)} ${(r.peakBytes / 2 ** 20).toFixed(1).padStart(10)}` +
-        `  ${String(r.dispatches ?? '-').padStart(10)} ${String(r.submits ?? '-').padStart(8)} ${String(r.readbacks ?? '-').padStart(10)}  ${r.device}`,
+      `${r.backend.padEnd(12)} ${r.stepsPerSec.toFixed(3).padStart(7)} ${r.msPerStep.toFixed(1).padStart(9)} ${(r.peakBytes / 2 ** 20).toFixed(1).padStart(10)}` +
+        `  ${cell(r.dispatches, 10)} ${cell(r.submits, 8)} ${cell(r.readbacks, 10)}  ${r.device}`,
     );
   }
+  if (tf && !tfOk) console.log(`${'tfjs-webgpu'.padEnd(12)} error: ${(tf as { error: string }).error}`);
+  if (ratio !== null) console.log(`webgpu ÷ tfjs-webgpu (steps/s, this run): ${ratio.toFixed(2)}×`);
+  else if (!tf) console.log('(tfjs-webgpu not run: add --tfjs)');
   if (prof) {
-    console.log(`\nwebgpu step time by part (device time split by kernel family from ${prof.count} dispatches replayed one at a time):`);
-    for (const [f, ms] of shares(prof, g.msPerStep, rbMs)) console.log(`  ${f.padEnd(46)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / g.msPerStep).toFixed(1).padStart(5)} %`);
+    console.log(`\nwebgpu step time by part (device time split by kernel category from ${prof.count} dispatches replayed one at a time):`);
+    for (const [f, ms, sub] of shares(prof, g.msPerStep, rbMs)) {
+      console.log(`  ${(sub ? '  ' + f : f).padEnd(56)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / g.msPerStep).toFixed(1).padStart(5)} %`);
+    }
     if (args.includes('--detail')) {
-      console.log('\nlargest kernels (name, or matmul batch×(M×N×K)):');
-      for (const [key, ms, n] of prof.top.slice(0, 20)) console.log(`  ${key.padEnd(60)} ×${String(n).padStart(3)} ${ms.toFixed(1).padStart(8)} ms (replay)`);
+      console.log('\nlargest kernels (name, or matmul batch×(M×N×K), [category]):');
+      for (const [key, ms, n] of prof.top.slice(0, 20)) console.log(`  ${key.padEnd(70)} ×${String(n).padStart(3)} ${ms.toFixed(1).padStart(8)} ms (replay)`);
     }
   }
 }

@@ -180,7 +180,8 @@ export function scatterAddGpu(rt: Runtime, src: GPUBuffer, idx: Int32Array, numR
     uniforms: new UniformWriter().u32(numRows).u32(cols).u32(blocks).done(),
     workgroups: rt.grid(Math.ceil((numRows * blocks) / WG)),
   });
-  // Safe to release now: any later reuse is ordered after this dispatch (uploads flush first).
+  // Safe to release now: a later kernel's reuse is ordered after this dispatch, and uploads never
+  // take a buffer that unsubmitted work binds (Runtime.upload).
   rt.release(offBuf);
   rt.release(posBuf);
   return out;

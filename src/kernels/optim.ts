@@ -135,5 +135,5 @@ export function adamRowsGpu(rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: G
     uniforms: hyper(new UniformWriter().u32(count).u32(cols).u32(numRows), h),
     workgroups: rt.grid(Math.ceil(count / WG)),
   });
-  rt.release(rowsBuf); // later reuse is ordered after this dispatch
+  rt.release(rowsBuf); // later reuse is ordered after this dispatch (uploads avoid pending buffers)
 }

@@ -5,7 +5,7 @@
 // marked with .param() or requiresGrad) keep their gradient in .grad; every other gradient is
 // released as soon as its node has been processed, so the backward pass holds little memory.
 
-import { detach, keep, noGrad, scope, Tensor } from './tensor';
+import { detach, keep, noGrad, scope, Tensor, withLabel } from './tensor';
 import { shapeStr, sameShape } from './shape';
 import { add } from './ops/elementwise';
 import { full } from './ops/creation';
@@ -82,7 +82,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
         continue;
       }
       const node = t.node;
-      const ins = scope(() => node.backward(g));
+      const ins = scope(() => withLabel(node.label ?? null, () => node.backward(g)));
       const given = new Set<Tensor>();
       ins.forEach((gi, k) => {
         if (!gi) return;

@@ -1,5 +1,5 @@
 // ngame-ts tensor library: everything a model needs, from one import.
-export { Tensor, Storage, scope, scopeAsync, keep, noGrad, isGradEnabled, detach } from './tensor';
+export { Tensor, Storage, scope, scopeAsync, keep, noGrad, isGradEnabled, detach, withLabel, currentLabel } from './tensor';
 export { backward, zeroGrad } from './autograd';
 export type { Backend, BackendBuffer, MemoryStats, AdamHyper } from './backend';
 export type { DType, TypedArray } from './dtype';

@@ -26,6 +26,8 @@ export interface GradNode {
   inputs: Tensor[];
   /** Returns one gradient per input (null where an input needs none). */
   backward: (grad: Tensor) => (Tensor | null)[];
+  /** The profiling label (withLabel) in force when the op ran; backward runs under it again. */
+  label?: string | null;
 }
 
 let nextId = 1;
@@ -193,6 +195,27 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+let label: string | null = null;
+
+/**
+ * Runs fn under a profiling label (innermost wins), for benchmarks that attribute kernels to a
+ * part of a model: currentLabel() says which part an op is recorded for, and the graph nodes made
+ * inside keep the label so their backward ops are attributed to the same part. No effect on results.
+ */
+export function withLabel<R>(name: string | null, fn: () => R): R {
+  const prev = label;
+  label = name;
+  try {
+    return fn();
+  } finally {
+    label = prev;
+  }
+}
+
+export function currentLabel(): string | null {
+  return label;
+}
+
 /**
  * Wraps a freshly computed buffer as the output of an op. When gradients are on and an input
  * needs one, records the node so backward() can call `backward`.
@@ -209,7 +232,7 @@ export function makeOutput(
   const t = new Tensor(new Storage(backend, buf), shape, dtype);
   if (backward && gradEnabled && inputs.some((x) => x.requiresGrad)) {
     t.requiresGrad = true;
-    t.node = { op, inputs, backward };
+    t.node = { op, inputs, backward, label };
   }
   return t;
 }
@@ -219,7 +242,7 @@ export function makeView(src: Tensor, shape: Shape, op: string, backward?: (grad
   const t = new Tensor(src.storage.retain(), shape, src.dtype);
   if (backward && gradEnabled && src.requiresGrad) {
     t.requiresGrad = true;
-    t.node = { op, inputs: [src], backward };
+    t.node = { op, inputs: [src], backward, label };
   }
   return t;
 }

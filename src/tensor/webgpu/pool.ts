@@ -26,10 +26,25 @@ export class BufferPool {
     return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   }
 
-  acquire(bytes: number, label: string): GPUBuffer {
+  /**
+   * A buffer of at least `bytes` (rounded up to 4). `avoid`: parked buffers not to hand out (the
+   * runtime passes the buffers bound by recorded-but-unsubmitted work when the caller will write
+   * to the buffer from the host); when every parked buffer of the size is avoided a new one is
+   * made. The pool then holds at most one extra buffer per such write in a step, reused from the
+   * next step on, so it stops growing after the first steps.
+   */
+  acquire(bytes: number, label: string, avoid?: ReadonlySet<GPUBuffer>): GPUBuffer {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const list = this.free.get(size);
-    let buf = list?.pop();
+    let buf: GPUBuffer | undefined;
+    if (list && list.length > 0) {
+      if (!avoid) buf = list.pop();
+      else {
+        // Oldest first: those released earliest are the least likely to be in the open encoder.
+        const i = list.findIndex((b) => !avoid.has(b));
+        if (i >= 0) buf = list.splice(i, 1)[0];
+      }
+    }
     if (buf) {
       this.stats.pooledBytes -= size;
     } else {

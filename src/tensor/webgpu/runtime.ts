@@ -62,7 +62,7 @@ export class Runtime {
   private arena: GPUBuffer;
   private arenaData = new Uint8Array(SLOT * ARENA_SLOTS);
   private arenaUsed = 0;
-  /** Buffers bound by work recorded but not yet submitted (a host write to them must flush first). */
+  /** Buffers bound by work recorded but not yet submitted: host writes (upload) must not target them. */
   private pending = new Set<GPUBuffer>();
   /** Kernel names in the batch being recorded, for error messages. */
   private batchKernels: string[] = [];
@@ -192,13 +192,11 @@ export class Runtime {
   }
 
   alloc(bytes: number, label = 'tensor'): GPUBuffer {
-    const buf = this.pool.acquire(bytes, label);
-    if (this.poison) {
-      // clearBuffer only writes zeros, so write NaN bits from the host. A host write lands before
-      // recorded-but-unsubmitted work: flush first if that work still binds this recycled buffer.
-      if (this.pending.has(buf)) this.flush();
-      this.device.queue.writeBuffer(buf, 0, new Uint32Array(buf.size / 4).fill(0xffffffff));
-    }
+    if (!this.poison) return this.pool.acquire(bytes, label);
+    // clearBuffer only writes zeros, so write NaN bits from the host: like upload(), into a
+    // buffer that no recorded-but-unsubmitted work binds.
+    const buf = this.pool.acquire(bytes, label, this.pending);
+    this.device.queue.writeBuffer(buf, 0, new Uint32Array(buf.size / 4).fill(0xffffffff));
     return buf;
   }
 
@@ -206,12 +204,15 @@ export class Runtime {
     this.pool.release(buf);
   }
 
-  /** Copies host data into a pooled buffer. */
+  /**
+   * Copies host data into a pooled buffer, without a submit. queue.writeBuffer lands before any
+   * recorded-but-unsubmitted work, so the buffer must be one that work does not bind: the pool
+   * hands out a parked buffer outside `pending` (or a new one). A step's inputs (ids, mask,
+   * scatter plans, sparse rows) are therefore written while the step is being recorded, and the
+   * step is one submit, at its readback.
+   */
   upload(data: ArrayBufferView, label = 'upload'): GPUBuffer {
-    const buf = this.pool.acquire(data.byteLength, label);
-    // queue.writeBuffer runs before any recorded-but-unsubmitted work; if that work still uses
-    // this recycled buffer, submit it first so the write lands after it.
-    if (this.pending.has(buf)) this.flush();
+    const buf = this.pool.acquire(data.byteLength, label, this.pending);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4 === 0) {
       this.device.queue.writeBuffer(buf, 0, bytes);
