@@ -45,6 +45,21 @@ describe('HnswIndex', () => {
     expect(b.search(queries, 10, 50)).toEqual(a.search(queries, 10, 50));
   });
 
+  it('pruning with the closed-prefix shortcut builds the same graph as full checks', () => {
+    const { items } = dataset('clustered', 1500, 9, 11);
+    const a = new HnswIndex({ dim: 9, M: 4, efConstruction: 40, seed: 5 });
+    a.add(items);
+    // b forgets what it knows before every insert, so every prune checks all pairs
+    const b = new HnswIndex({ dim: 9, M: 4, efConstruction: 40, seed: 5 });
+    for (let i = 0; i < items.rows; i++) {
+      b.closed0.fill(0);
+      b.add(mat(1, 9, items.data.subarray(i * 9, (i + 1) * 9)));
+    }
+    expect(Array.from(b.links0)).toEqual(Array.from(a.links0));
+    expect(Array.from(b.upper.subarray(0, b.upperLen))).toEqual(Array.from(a.upper.subarray(0, a.upperLen)));
+    expect(a.closed0.some((c) => c > 0)).toBe(true); // the shortcut was exercised
+  });
+
   it('reports corrupt, truncated and foreign files clearly', () => {
     const { items } = dataset('random', 200, 4, 1);
     const index = new HnswIndex({ dim: 4 });

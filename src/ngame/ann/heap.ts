@@ -48,8 +48,17 @@ export class MinHeap {
   pop(): void {
     const n = --this.size;
     if (n <= 0) return;
+    this.siftDown(this.keys[n], this.ids[n], n);
+  }
+
+  /** Replace the smallest entry (the heap must not be empty) by (key, id): one sift instead of a pop and a push. */
+  replaceTop(key: number, id: number): void {
+    this.siftDown(key, id, this.size);
+  }
+
+  /** Put (key, id) at the root of the first n slots and move it down to its place. */
+  private siftDown(key: number, id: number, n: number): void {
     const keys = this.keys, ids = this.ids;
-    const key = keys[n], id = ids[n];
     let c = 0;
     for (;;) {
       let w = 2 * c + 1;

@@ -1,7 +1,8 @@
 // Save/load of an HnswIndex: magic "NGHNSW01", header fields, then
 // vecs (count·dim f32), levels (count u8), links0 (count·(2M+1) i32), upperOff (count i32),
 // upper (upperLen i32). The generator state is saved, so inserts after a load continue
-// exactly as they would have without the save.
+// exactly as they would have without the save. HnswIndex.closed0 (a shortcut for pruning) is
+// not saved: a loaded index starts it at 0, which gives the same graph, only a little slower.
 import { RngState } from '../../util/rng';
 import { HnswIndex } from './hnsw';
 import { IndexFileReader, writeIndexFile } from './binio';

@@ -2,7 +2,8 @@
 // maximum-inner-product / cosine search.
 //
 // Storage is flat typed arrays, no per-node objects:
-//   vecs    (capacity, dim)      the vectors (unit rows for 'cosine')
+//   vecs    (capacity, dim)      the vectors (unit rows for 'cosine', normalised once at insert,
+//                                so every search is a plain inner product)
 //   levels  (capacity)           top layer of each node, drawn as floor(−ln U · mL), mL = 1/ln M
 //   links0  (capacity, M0 + 1)   layer-0 adjacency: [count, n1, n2, ...], M0 = 2M
 //   upper   pool of (M + 1)-int blocks; node i's layer l ≥ 1 block starts at
@@ -10,9 +11,12 @@
 // Distance is 1 − x·y (as hnswlib's 'ip' space); returned scores are x·y.
 // Neighbours are chosen with the paper's heuristic (keep a candidate only if it is closer to
 // the new node than to every neighbour already kept).
+// The beam search lives in hnsw-beam.ts, the distance kernels (and why they are shaped the
+// way they are) in hnsw-dist.ts.
 import { Rng } from '../../util/rng';
-import { Mat, checkMat, dot, normalizeRows } from '../matrix';
-import { MinHeap } from './heap';
+import { Mat, checkMat, normalizeRows } from '../matrix';
+import { Beam, HnswGraph } from './hnsw-beam';
+import { distMany, distVV, distVV2 } from './hnsw-dist';
 import { TopK, checkK } from './similarity';
 import { Metric } from './exact';
 
@@ -30,7 +34,7 @@ export interface HnswOptions {
   capacity?: number;
 }
 
-export class HnswIndex {
+export class HnswIndex implements HnswGraph {
   readonly dim: number;
   readonly metric: Metric;
   readonly M: number;
@@ -47,12 +51,24 @@ export class HnswIndex {
   upper: Int32Array;
   upperLen = 0;
   rng: Rng;
+  /**
+   * Per node, how many leading entries of its layer-0 list are "closed": sorted nearest first
+   * and already passed the neighbour heuristic among themselves (they are the output of an
+   * earlier selection; later appends are not). Pruning skips the pairs known to pass, so it
+   * costs O(list · new entries) products instead of O(list²); the result is the same. Not
+   * saved: 0 (nothing known) is always correct, it only costs the full check once.
+   */
+  closed0: Uint16Array;
   private mL: number;
-  private visited: Uint32Array;
-  private epoch = 0;
-  private qbuf: Float32Array; // the current query, copied to offset 0 for the inner loop
-  private cand = new MinHeap(256); // candidates to expand, nearest first
-  private res = new MinHeap(256); // current best, keyed by −distance (so the farthest is on top)
+  private beam: Beam;
+  // scratch for insert / connect, reused so that building allocates nothing per node
+  private candIds = new Int32Array(0);
+  private candDists = new Float64Array(0);
+  private pruneIds: Int32Array;
+  private pruneDists: Float64Array;
+  private pruneOld: Uint8Array; // 1 = candidate from the closed prefix (see closed0)
+  private vq: Float64Array; // a stored vector as a Float64Array query (hnsw-dist.ts)
+  private out4 = new Float64Array(4); // kernel results (hnsw-dist.ts)
 
   constructor(opts: HnswOptions) {
     const { dim } = opts;
@@ -75,8 +91,12 @@ export class HnswIndex {
     this.links0 = new Int32Array(cap * (this.M0 + 1));
     this.upperOff = new Int32Array(cap).fill(-1);
     this.upper = new Int32Array(Math.max(64, (cap >> 2) * (M + 1)));
-    this.visited = new Uint32Array(cap);
-    this.qbuf = new Float32Array(dim);
+    this.beam = new Beam(dim, this.M0 + 1, cap);
+    this.pruneIds = new Int32Array(this.M0 + 1);
+    this.pruneDists = new Float64Array(this.M0 + 1);
+    this.pruneOld = new Uint8Array(this.M0 + 1);
+    this.closed0 = new Uint16Array(cap);
+    this.vq = new Float64Array(dim);
   }
 
   get size(): number {
@@ -90,6 +110,11 @@ export class HnswIndex {
     const src = this.metric === 'cosine' ? normalizeRows(x) : x;
     const first = this.count;
     this.reserve(this.count + x.rows);
+    const need = Math.max(this.efConstruction, this.M0 + 1);
+    if (this.candIds.length < need) {
+      this.candIds = new Int32Array(need);
+      this.candDists = new Float64Array(need);
+    }
     for (let r = 0; r < x.rows; r++) {
       const id = this.count++;
       this.vecs.set(src.data.subarray(r * this.dim, (r + 1) * this.dim), id * this.dim);
@@ -109,12 +134,14 @@ export class HnswIndex {
     const scores = new Float32Array(q.rows * k);
     const ids = new Int32Array(ef);
     const dists = new Float64Array(ef);
+    const beam = this.beam;
     for (let i = 0; i < q.rows; i++) {
       const off = i * this.dim;
+      beam.setQuery(qs.data, i * this.dim);
       let cur = this.entry;
-      for (let l = this.maxLevel; l > 0; l--) cur = this.greedy(qs.data, off, cur, l);
-      this.searchLayer(qs.data, off, cur, ef, 0);
-      const n = this.drainSorted(ids, dists);
+      for (let l = this.maxLevel; l > 0; l--) cur = beam.greedy(this, cur, l);
+      beam.search(this, cur, ef, 0);
+      const n = beam.drainSorted(ids, dists);
       for (let t = 0; t < k; t++) {
         indices[i * k + t] = t < n ? ids[t] : -1;
         scores[i * k + t] = t < n ? 1 - dists[t] : -Infinity;
@@ -153,18 +180,19 @@ export class HnswIndex {
       this.maxLevel = level;
       return;
     }
-    const V = this.vecs, off = id * this.dim;
+    const beam = this.beam;
+    beam.setQuery(this.vecs, id * this.dim);
     let cur = this.entry;
-    for (let l = this.maxLevel; l > level; l--) cur = this.greedy(V, off, cur, l);
-    const ids = new Int32Array(Math.max(this.efConstruction, this.M0 + 1));
-    const dists = new Float64Array(ids.length);
+    for (let l = this.maxLevel; l > level; l--) cur = beam.greedy(this, cur, l);
+    const ids = this.candIds, dists = this.candDists;
     for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      this.searchLayer(V, off, cur, this.efConstruction, l);
-      const n = this.drainSorted(ids, dists);
-      cur = ids[0];
-      const kept = this.selectNeighbours(ids, dists, n, this.M);
-      const [arr, base] = this.linkBlock(id, l);
+      beam.search(this, cur, this.efConstruction, l);
+      const n = beam.drainSorted(ids, dists);
+      cur = ids[0]; // the nearest found: the entry point for the layer below
+      const kept = this.selectNeighbours(ids, dists, n, this.M, null);
+      const arr = l === 0 ? this.links0 : this.upper, base = this.linkBase(id, l);
       arr[base] = kept;
+      if (l === 0) this.closed0[id] = n > this.M ? kept : 0; // n ≤ M: taken unchecked
       for (let t = 0; t < kept; t++) arr[base + 1 + t] = ids[t];
       for (let t = 0; t < kept; t++) this.connect(ids[t], id, l);
     }
@@ -177,153 +205,83 @@ export class HnswIndex {
   /** Add the link node → other on layer l, pruning node's list with the heuristic when full. */
   private connect(node: number, other: number, l: number): void {
     const cap = l === 0 ? this.M0 : this.M;
-    const [arr, base] = this.linkBlock(node, l);
+    const arr = l === 0 ? this.links0 : this.upper, base = this.linkBase(node, l);
     const n = arr[base];
     if (n < cap) {
       arr[base + 1 + n] = other;
       arr[base] = n + 1;
       return;
     }
-    // full: candidates = current neighbours + the new one, sorted by distance to node
-    const ids = new Int32Array(n + 1);
-    const dists = new Float64Array(n + 1);
-    const off = node * this.dim;
+    // Full: rank the n current neighbours and the new one by distance to node (ties by id),
+    // by insertion sort in scratch arrays (n + 1 ≤ 2M + 1 values: cheaper than a sort call).
+    const ids = this.pruneIds, dists = this.pruneDists, old = this.pruneOld;
+    const closed = l === 0 ? this.closed0[node] : 0;
     for (let t = 0; t < n; t++) ids[t] = arr[base + 1 + t];
     ids[n] = other;
-    const order = Array.from({ length: n + 1 }, (_, t) => t);
-    for (let t = 0; t <= n; t++) dists[t] = 1 - dot(this.vecs, this.vecs, this.dim, off, ids[t] * this.dim);
-    order.sort((a, b) => dists[a] - dists[b] || ids[a] - ids[b]);
-    const sIds = Int32Array.from(order, (t) => ids[t]);
-    const sDists = Float64Array.from(order, (t) => dists[t]);
-    const kept = this.selectNeighbours(sIds, sDists, n + 1, cap);
+    this.setVq(node);
+    distMany(this.vq, this.vecs, this.dim, ids, n + 1, dists, this.out4);
+    for (let t = 0; t <= n; t++) {
+      const e = ids[t], de = dists[t], eOld = t < closed ? 1 : 0;
+      let p = t;
+      for (; p > 0 && (dists[p - 1] > de || (dists[p - 1] === de && ids[p - 1] > e)); p--) {
+        ids[p] = ids[p - 1];
+        dists[p] = dists[p - 1];
+        old[p] = old[p - 1];
+      }
+      ids[p] = e;
+      dists[p] = de;
+      old[p] = eOld;
+    }
+    const kept = this.selectNeighbours(ids, dists, n + 1, cap, old);
     arr[base] = kept;
-    for (let t = 0; t < kept; t++) arr[base + 1 + t] = sIds[t];
+    for (let t = 0; t < kept; t++) arr[base + 1 + t] = ids[t];
+    if (l === 0) this.closed0[node] = kept;
   }
 
   /**
    * Heuristic neighbour selection over candidates sorted nearest first: keep e when it is
    * closer to the query than to every neighbour kept so far. Compacts the kept ones to the
-   * front of ids/dists and returns how many (at most m).
+   * front of ids/dists and returns how many (at most m). With `old`, candidates flagged 1 are
+   * known to pass against each other (see closed0), so only pairs with a new one are checked.
    */
-  private selectNeighbours(ids: Int32Array, dists: Float64Array, n: number, m: number): number {
+  private selectNeighbours(ids: Int32Array, dists: Float64Array, n: number, m: number, old: Uint8Array | null): number {
     if (n <= m) return n;
-    const V = this.vecs, d = this.dim;
+    const V = this.vecs, d = this.dim, pair = this.out4;
     let kept = 0;
     for (let t = 0; t < n && kept < m; t++) {
-      const e = ids[t], de = dists[t];
+      const e = ids[t], de = dists[t], eo = e * d;
       let good = true;
-      for (let r = 0; r < kept; r++) {
-        if (1 - dot(V, V, d, e * d, ids[r] * d) < de) {
-          good = false;
-          break;
+      if (old !== null && old[t] === 1) {
+        // an old candidate can only be rejected by a new kept neighbour
+        for (let r = 0; good && r < kept; r++) if (old[r] === 0) good = !(distVV(V, eo, ids[r] * d, d) < de);
+      } else {
+        // two kept neighbours per pass (hnsw-dist.ts); stop at the first one nearer to e
+        let r = 0;
+        for (; good && r + 1 < kept; r += 2) {
+          distVV2(V, eo, ids[r] * d, ids[r + 1] * d, d, pair);
+          good = !(pair[0] < de || pair[1] < de);
         }
+        if (good && r < kept) good = !(distVV(V, eo, ids[r] * d, d) < de);
       }
       if (good) {
         ids[kept] = e;
         dists[kept] = de;
+        if (old !== null) old[kept] = old[t];
         kept++;
       }
     }
     return kept;
   }
 
-  // ---- search primitives ----
-
-  /** [array, offset of the count slot] of node's adjacency on layer l. */
-  private linkBlock(node: number, l: number): [Int32Array, number] {
-    if (l === 0) return [this.links0, node * (this.M0 + 1)];
-    return [this.upper, this.upperOff[node] + (l - 1) * (this.M + 1)];
+  /** Copy stored vector `id` into vq (the Float64Array query of the kernels in connect). */
+  private setVq(id: number): void {
+    const vq = this.vq, V = this.vecs, off = id * this.dim;
+    for (let j = 0; j < vq.length; j++) vq[j] = V[off + j];
   }
 
-  /** Greedy walk on layer l from `start` towards the query; returns the local optimum. */
-  private greedy(Q: Float32Array, qOff: number, start: number, l: number): number {
-    const V = this.vecs, d = this.dim;
-    let cur = start;
-    let curD = 1 - dot(Q, V, d, qOff, cur * d);
-    let changed = true;
-    while (changed) {
-      changed = false;
-      const [arr, base] = this.linkBlock(cur, l);
-      const n = arr[base];
-      for (let t = 1; t <= n; t++) {
-        const nb = arr[base + t];
-        const dn = 1 - dot(Q, V, d, qOff, nb * d);
-        if (dn < curD) {
-          curD = dn;
-          cur = nb;
-          changed = true;
-        }
-      }
-    }
-    return cur;
-  }
-
-  /** Beam search of width ef on layer l; leaves the best ≤ ef nodes in `res`. */
-  private searchLayer(Q: Float32Array, qOff: number, ep: number, ef: number, l: number): void {
-    const V = this.vecs, d = this.dim, visited = this.visited;
-    const cand = this.cand, res = this.res;
-    const q = this.qbuf;
-    for (let j = 0; j < d; j++) q[j] = Q[qOff + j];
-    if (++this.epoch === 0xffffffff) {
-      visited.fill(0);
-      this.epoch = 1;
-    }
-    const epoch = this.epoch;
-    cand.clear();
-    res.clear();
-    const d0 = 1 - dot(q, V, d, 0, ep * d);
-    visited[ep] = epoch;
-    cand.push(d0, ep);
-    res.push(-d0, ep);
-    const stride = this.M0 + 1;
-    while (cand.size > 0) {
-      const cd = cand.topKey();
-      if (cd > -res.topKey() && res.size >= ef) break;
-      const c = cand.topId();
-      cand.pop();
-      let arr: Int32Array, base: number;
-      if (l === 0) {
-        arr = this.links0;
-        base = c * stride;
-      } else {
-        arr = this.upper;
-        base = this.upperOff[c] + (l - 1) * (this.M + 1);
-      }
-      const n = arr[base];
-      for (let t = 1; t <= n; t++) {
-        const nb = arr[base + t];
-        if (visited[nb] === epoch) continue;
-        visited[nb] = epoch;
-        // inline 1 − q·v against the query copy at offset 0
-        const o = nb * d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let j = 0;
-        for (; j + 3 < d; j += 4) {
-          s0 += q[j] * V[o + j];
-          s1 += q[j + 1] * V[o + j + 1];
-          s2 += q[j + 2] * V[o + j + 2];
-          s3 += q[j + 3] * V[o + j + 3];
-        }
-        for (; j < d; j++) s0 += q[j] * V[o + j];
-        const dn = 1 - (s0 + s1 + s2 + s3);
-        if (res.size < ef || dn < -res.topKey()) {
-          cand.push(dn, nb);
-          res.push(-dn, nb);
-          if (res.size > ef) res.pop();
-        }
-      }
-    }
-  }
-
-  /** Empty `res` into ids/dists nearest first; returns the count. */
-  private drainSorted(ids: Int32Array, dists: Float64Array): number {
-    const n = this.res.size;
-    for (let t = n - 1; t >= 0; t--) {
-      ids[t] = this.res.topId();
-      dists[t] = -this.res.topKey();
-      this.res.pop();
-    }
-    return n;
+  /** Offset of the count slot of node's adjacency on layer l (in links0, or in upper for l ≥ 1). */
+  private linkBase(node: number, l: number): number {
+    return l === 0 ? node * (this.M0 + 1) : this.upperOff[node] + (l - 1) * (this.M + 1);
   }
 
   /** Make room for `n` vectors (doubling). */
@@ -331,7 +289,7 @@ export class HnswIndex {
     const cap = this.levels.length;
     if (n <= cap) return;
     const next = Math.max(n, cap * 2);
-    const grow = <T extends Float32Array | Int32Array | Uint8Array | Uint32Array>(a: T, size: number): T => {
+    const grow = <T extends Float32Array | Int32Array | Uint8Array | Uint16Array>(a: T, size: number): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
       return b;
@@ -339,10 +297,11 @@ export class HnswIndex {
     this.vecs = grow(this.vecs, next * this.dim);
     this.levels = grow(this.levels, next);
     this.links0 = grow(this.links0, next * (this.M0 + 1));
+    this.closed0 = grow(this.closed0, next);
     const uo = new Int32Array(next).fill(-1);
     uo.set(this.upperOff);
     this.upperOff = uo;
-    this.visited = grow(this.visited, next);
+    this.beam.ensure(next);
   }
 }
 
