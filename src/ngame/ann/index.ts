@@ -1,5 +1,5 @@
 // Nearest-neighbour search: exact top-k, HNSW and IVF-flat, all by inner product or cosine.
-export { cpuSimilarity, TopKHeap } from './similarity';
+export { cpuSimilarity } from './similarity';
 export type { SimilarityEngine, TopK, CpuSimilarityOptions } from './similarity';
 export { exactTopK, recallAtK } from './exact';
 export type { Metric, ExactTopKOptions } from './exact';

@@ -9,7 +9,8 @@
 import { Rng } from '../../util/rng';
 import { Mat, checkMat, gatherRows, mat, normalizeRows } from '../matrix';
 import { balancedKMeans } from '../cluster/kmeans';
-import { SimilarityEngine, TopK, TopKHeap, checkK, cpuSimilarity } from './similarity';
+import { SimilarityEngine, TopK, checkK, cpuSimilarity } from './similarity';
+import { TopK as BestK } from '../metrics/topk';
 import { Metric } from './exact';
 import { IndexFileReader, writeIndexFile } from './binio';
 import { positiveInt } from './hnsw';
@@ -106,7 +107,7 @@ export class IvfIndex {
     const qs = this.metric === 'cosine' ? normalizeRows(q) : q;
     const lists = this.engine.topk(qs, this.centroids, probes).indices;
     const d = this.dim, V = this.vecs, Q = qs.data;
-    const heap = new TopKHeap(k);
+    const heap = new BestK(k);
     const indices = new Int32Array(q.rows * k);
     const scores = new Float32Array(q.rows * k);
     for (let i = 0; i < q.rows; i++) {
@@ -123,7 +124,7 @@ export class IvfIndex {
           }
           if (j < d) s0 += Q[qo + j] * V[o + j];
           const s = Math.fround(s0 + s1);
-          if (heap.accepts(s, this.ids[t])) heap.push(s, this.ids[t]);
+          heap.push(this.ids[t], s);
         }
       }
       heap.drainSorted(indices, scores, i * k);

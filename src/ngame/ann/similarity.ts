@@ -1,6 +1,7 @@
 // The heavy arithmetic of clustering and search, behind one interface so a GPU implementation
 // (matmul + row-wise top-k on the tensor core) can replace the CPU loops here.
 import { Mat, checkMat, mat } from '../matrix';
+import { TopK as BestK } from '../metrics/topk';
 
 /** Top-k result for a batch of queries: row i holds query i's k best, best first. */
 export interface TopK {
@@ -58,73 +59,6 @@ export function scoresInto(q: Mat, items: Mat, out: Float32Array, outCols = item
   }
 }
 
-/**
- * A bounded "keep the k best" selector over (score, index) pairs, as a min-heap whose root
- * is the current worst kept pair (lowest score; among equal scores, highest index).
- */
-export class TopKHeap {
-  readonly sc: Float32Array;
-  readonly ix: Int32Array;
-  size = 0;
-  constructor(readonly k: number) {
-    this.sc = new Float32Array(k);
-    this.ix = new Int32Array(k);
-  }
-  reset(): void {
-    this.size = 0;
-  }
-  /** true when (s1, i1) ranks below (s2, i2). */
-  private static worse(s1: number, i1: number, s2: number, i2: number): boolean {
-    return s1 < s2 || (s1 === s2 && i1 > i2);
-  }
-  push(s: number, idx: number): void {
-    const { sc, ix, k } = this;
-    if (this.size < k) {
-      let c = this.size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!TopKHeap.worse(s, idx, sc[p], ix[p])) break;
-        sc[c] = sc[p];
-        ix[c] = ix[p];
-        c = p;
-      }
-      sc[c] = s;
-      ix[c] = idx;
-      return;
-    }
-    if (!TopKHeap.worse(sc[0], ix[0], s, idx)) return;
-    // replace the root and sift down
-    let c = 0;
-    const n = this.size;
-    for (;;) {
-      let w = 2 * c + 1;
-      if (w >= n) break;
-      if (w + 1 < n && TopKHeap.worse(sc[w + 1], ix[w + 1], sc[w], ix[w])) w++;
-      if (!TopKHeap.worse(sc[w], ix[w], s, idx)) break;
-      sc[c] = sc[w];
-      ix[c] = ix[w];
-      c = w;
-    }
-    sc[c] = s;
-    ix[c] = idx;
-  }
-  /** Would (s, idx) enter the heap? */
-  accepts(s: number, idx: number): boolean {
-    return this.size < this.k || TopKHeap.worse(this.sc[0], this.ix[0], s, idx);
-  }
-  /** Write the kept pairs best first into out arrays at offset; unfilled slots get -1 / -Infinity. */
-  drainSorted(outIx: Int32Array, outSc: Float32Array, off: number): void {
-    const n = this.size;
-    const order = Array.from({ length: n }, (_, t) => t);
-    order.sort((a, b) => this.sc[b] - this.sc[a] || this.ix[a] - this.ix[b]);
-    for (let t = 0; t < this.k; t++) {
-      outIx[off + t] = t < n ? this.ix[order[t]] : -1;
-      outSc[off + t] = t < n ? this.sc[order[t]] : -Infinity;
-    }
-    this.size = 0;
-  }
-}
-
 export interface CpuSimilarityOptions {
   /** items scored per block in topk (bounds the scratch buffer: queryBlock × itemBlock floats) */
   itemBlock?: number;
@@ -147,7 +81,7 @@ export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine
       checkK(k, items.rows);
       const indices = new Int32Array(q.rows * k);
       const scores = new Float32Array(q.rows * k);
-      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new TopKHeap(k));
+      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new BestK(k));
       const buf = new Float32Array(queryBlock * itemBlock);
       const d = q.cols;
       for (let q0 = 0; q0 < q.rows; q0 += queryBlock) {
@@ -162,7 +96,7 @@ export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine
             const base = a * jb;
             for (let j = 0; j < jb; j++) {
               const s = buf[base + j];
-              if (h.accepts(s, j0 + j)) h.push(s, j0 + j);
+              h.push(j0 + j, s);
             }
           }
         }

@@ -91,6 +91,18 @@ export class TopK {
     }
     return { ids: outIds, scores: outScores };
   }
+  /**
+   * Writes the kept pairs best first into out arrays at `off` (k slots; unfilled slots get
+   * -1 / -Infinity) and empties the selector for the next row.
+   */
+  drainSorted(outIds: Int32Array, outScores: Float32Array, off: number): void {
+    const s = this.sorted();
+    for (let t = 0; t < this.k; t++) {
+      outIds[off + t] = t < s.ids.length ? s.ids[t] : -1;
+      outScores[off + t] = t < s.ids.length ? s.scores[t] : -Infinity;
+    }
+    this.clear();
+  }
 }
 
 /** Builds a CSR score matrix row by row from TopK selections (each row best first). */
