@@ -8,7 +8,7 @@
 //   model.safetensors    label embeddings and classifiers of the final model
 //   metrics.json         M1, M2 and fused test metrics, with the device and timings
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
@@ -64,6 +64,19 @@ export function makeTokenizer(cfg: RunConfig, data: Dataset): Tokenizer {
 
 function appendLog(dir: string, entry: unknown): void {
   writeFileSync(join(dir, 'log.jsonl'), JSON.stringify(entry) + '\n', { flag: 'a' });
+}
+
+/** Seconds of the M1 epochs before `epoch` already logged in `dir` (a resumed run counts them too). */
+function loggedM1Seconds(dir: string, epoch: number): number {
+  const file = join(dir, 'log.jsonl');
+  if (!existsSync(file)) return 0;
+  const ms = new Map<number, number>(); // the last line per epoch wins (an epoch redone after a crash)
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as { stage?: string; epoch?: number; epochMs?: number };
+    if (e.stage === 'M1' && typeof e.epoch === 'number' && e.epoch < epoch) ms.set(e.epoch, e.epochMs ?? 0);
+  }
+  return [...ms.values()].reduce((a, b) => a + b, 0) / 1000;
 }
 
 /** Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint. */
@@ -124,7 +137,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, tokenizer: tok, extra: { epoch: m1.epoch } });
     writeSafetensors(join(outDir, 'bank.safetensors'), { bank: { dtype: 'F32', shape: [m1.bank.n, m1.bank.dim], data: m1.bank.data } });
   }
-  const m1Seconds = (performance.now() - tm1) / 1000;
+  // A resumed run's M1 time includes the epochs trained before the resume (from the log).
+  const earlierM1 = resume ? loggedM1Seconds(outDir, resume.epoch) : 0;
+  const m1Seconds = (performance.now() - tm1) / 1000 + earlierM1;
 
   // ---- M2 on the frozen encoder, then evaluation of M1, M2 and their fusion ----
   const D = encoder.outDim;
@@ -166,9 +181,12 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
 
   const result: RunResult = {
     m1: m1Metrics, m2: m2Metrics, fused, device: `${backend.name}: ${backend.deviceName}`,
-    seconds: { total: (performance.now() - t0) / 1000, m1: m1Seconds, m2: m2Seconds, eval: evalSeconds }, epochs,
+    seconds: { total: (performance.now() - t0) / 1000 + earlierM1, m1: m1Seconds, m2: m2Seconds, eval: evalSeconds }, epochs,
   };
-  const summary = { stage: 'final', sampler: cfg.sampler, dataset: data.name, device: result.device, date: new Date().toISOString(), seconds: result.seconds, m1: m1Metrics, m2: m2Metrics, fused };
+  const summary = {
+    stage: 'final', sampler: cfg.sampler, dataset: data.name, device: result.device, date: new Date().toISOString(),
+    ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, m1: m1Metrics, m2: m2Metrics, fused,
+  };
   appendLog(outDir, summary);
   writeFileAtomic(join(outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   return result;

@@ -88,6 +88,11 @@ describe('ngame CLI', () => {
     expect(r.code).toBe(0);
     const log2 = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log2.filter((x) => x.stage === 'M1').map((x) => x.epoch)).toEqual([0, 1]);
+    // The resumed run's M1 time counts both epochs, the one before the resume included.
+    const fin = log2.at(-1);
+    expect(fin.resumedAtEpoch).toBe(1);
+    const m1Ms = log2.filter((x) => x.stage === 'M1').reduce((a, x) => a + x.epochMs, 0);
+    expect(fin.seconds.m1).toBeGreaterThanOrEqual(m1Ms / 1000 - 1e-6);
   });
 
   it('bad flags and missing files give a clear error and a non-zero exit code', () => {

@@ -63,7 +63,8 @@ export function writeReport(runDirs: string[], outDir: string): string {
     md.push('| run | total s | M1 s | M2 s | eval s |', '|---|---|---|---|---|');
     for (const r of finals) {
       const s = r.final!.seconds;
-      md.push(`| ${r.name} | ${s.total.toFixed(0)} | ${s.m1.toFixed(0)} | ${s.m2.toFixed(0)} | ${s.eval.toFixed(0)} |`);
+      const note = typeof r.final!.resumedAtEpoch === 'number' ? ` (resumed after ${r.final!.resumedAtEpoch} M1 epochs)` : '';
+      md.push(`| ${r.name}${note} | ${s.total.toFixed(0)} | ${s.m1.toFixed(0)} | ${s.m2.toFixed(0)} | ${s.eval.toFixed(0)} |`);
     }
     md.push('');
   }
