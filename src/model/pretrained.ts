@@ -96,8 +96,10 @@ export function loadPretrained(dir: string, opts: LoadPretrainedOptions = {}): P
 
   const config: Partial<EncoderConfig> & { vocabSize: number } = {
     vocabSize: hf.vocabSize, dim: hf.dim, layers: hf.layers, heads: hf.heads, ffn: hf.ffn, maxLen: hf.maxLen,
-    dropout: opts.dropout ?? 0.1, layout: 'post', projDim: opts.projDim, eps: hf.eps, act: hf.act,
+    dropout: opts.dropout ?? 0.1, layout: 'post', eps: hf.eps, act: hf.act,
   };
+  // Only set when asked for: an explicit `projDim: undefined` would not survive a checkpoint's JSON.
+  if (opts.projDim !== undefined) config.projDim = opts.projDim;
   const encoder = new Encoder(config, { backend: opts.backend, dtype: opts.dtype, seed: opts.seed });
   const names = hfTensorNames(hf.kind, hf.layers, prefix);
   const values: Record<string, HostTensor> = {};

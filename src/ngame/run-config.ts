@@ -12,6 +12,13 @@ export interface RunConfig {
   device: 'auto' | 'cpu' | 'webgpu';
   sampler: SamplerName;
   seed: number;
+  /**
+   * A directory holding a BERT- or DistilBERT-layout config.json, model.safetensors and vocab.txt
+   * (e.g. msmarco-distilbert-base-v4) to fine-tune, as the NGAME paper does; null = a fresh encoder.
+   * When set, the encoder's size, layout and vocabulary come from that directory (`encoder` and
+   * `vocabSize` are ignored, `encoder.dropout` still applies) and maxLen must fit its positions.
+   */
+  pretrained: string | null;
   /** Learned WordPiece vocabulary size, or 0 for bert-base-uncased's vocabulary. */
   vocabSize: number;
   maxLen: number;
@@ -38,6 +45,7 @@ export const DEFAULT_RUN: RunConfig = {
   device: 'auto',
   sampler: 'ngame',
   seed: 0,
+  pretrained: null,
   vocabSize: 4000,
   maxLen: 32,
   encoder: { dim: 64, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },

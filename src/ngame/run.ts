@@ -18,6 +18,7 @@ import { loadTraining, restoreOptimizer, restoreRng, saveTraining } from '../mod
 import { hasCheckpoint } from '../model/checkpoint-io';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import { Tokenizer } from '../model/tokenizer';
+import { loadPretrained } from '../model/pretrained';
 import { loadDataset, type Dataset } from './data';
 import type { Metrics } from './metrics';
 import { tokenizeCorpus } from './corpus';
@@ -108,6 +109,16 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     const bank = existsSync(bankFile) ? (readSafetensors(bankFile).tensors.bank?.data as Float32Array) : undefined;
     resume = { epoch: Number(ck.extra.epoch ?? 0), step: ck.step, opt: restoreOptimizer(ck, encoder.params) ?? undefined, rng: restoreRng(ck) ?? undefined, bank };
     rep.info(`resuming at M1 epoch ${resume.epoch + 1} (step ${resume.step})`);
+  } else if (cfg.pretrained !== null) {
+    // Fine-tune a pretrained post-LN encoder with its own WordPiece vocabulary.
+    const pre = loadPretrained(cfg.pretrained, { backend, dropout: cfg.encoder.dropout, seed: cfg.seed });
+    if (cfg.maxLen > pre.hf.maxLen) {
+      pre.encoder.dispose();
+      throw new Error(`maxLen ${cfg.maxLen} exceeds the ${pre.hf.maxLen} positions of the pretrained encoder in ${cfg.pretrained}`);
+    }
+    encoder = pre.encoder;
+    tok = pre.tokenizer;
+    rep.info(`pretrained: ${cfg.pretrained} (${pre.hf.kind}, ${pre.hf.layers} layers, dim ${pre.hf.dim}, vocabulary ${tok.vocabSize})`);
   } else {
     tok = makeTokenizer(cfg, data);
     encoder = new Encoder({ vocabSize: tok.vocabSize, maxLen: cfg.maxLen, ...cfg.encoder }, { backend, seed: cfg.seed });

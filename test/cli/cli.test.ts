@@ -2,10 +2,14 @@
 // embed, report, --resume, and bad input (exit code 2 with a message naming the problem).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng';
+import { CpuBackend } from '../../src/tensor';
+import { Encoder } from '../../src/model/encoder';
+import { Tokenizer } from '../../src/model/tokenizer';
+import { exportPretrained } from '../../src/model/pretrained';
 
 const bin = join(__dirname, '../../bin/ngame.mjs');
 let dir = '';
@@ -93,6 +97,32 @@ describe('ngame CLI', () => {
     expect(fin.resumedAtEpoch).toBe(1);
     const m1Ms = log2.filter((x) => x.stage === 'M1').reduce((a, x) => a + x.epochMs, 0);
     expect(fin.seconds.m1).toBeGreaterThanOrEqual(m1Ms / 1000 - 1e-6);
+  });
+
+  it('--pretrained fine-tunes a BERT-layout directory (its size and vocabulary win)', async () => {
+    // A tiny post-LN encoder (dim 24, unlike the config's 16) exported in DistilBERT layout.
+    const texts = readFileSync(join(dir, 'data', 'trn_X.txt'), 'utf8').split('\n').concat(readFileSync(join(dir, 'data', 'Y.txt'), 'utf8').split('\n'));
+    const tok = Tokenizer.learn(texts, 150);
+    const enc = new Encoder({ vocabSize: tok.vocabSize, dim: 24, layers: 1, heads: 2, ffn: 48, maxLen: 16, dropout: 0, layout: 'post', eps: 1e-12 }, { backend: new CpuBackend(), seed: 3 });
+    const pre = join(dir, 'pre');
+    await exportPretrained(enc, pre, { kind: 'distilbert', tokenizer: tok });
+    enc.dispose();
+
+    const run = join(dir, 'run-ft');
+    const r = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--out', run, '--quiet', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).fused.P[0]).toBeGreaterThanOrEqual(0);
+    const state = readdirSync(join(run, 'checkpoint')).find((f) => f.startsWith('state-'))!;
+    const saved = JSON.parse(readFileSync(join(run, 'checkpoint', state), 'utf8')).encoders.encoder.config;
+    expect(saved).toMatchObject({ dim: 24, layout: 'post', vocabSize: tok.vocabSize });
+    expect(ngame(['predict', run], 'a compiler and parser item\n').code).toBe(0);
+
+    const bad = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', join(dir, 'no-model'), '--out', join(dir, 'z'), '--quiet']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/no-model.config\.json is missing/);
+    const long = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--max-len', '40', '--out', join(dir, 'z2'), '--quiet']);
+    expect(long.code).toBe(1);
+    expect(long.err).toMatch(/maxLen 40 exceeds the 16 positions/);
   });
 
   it('bad flags and missing files give a clear error and a non-zero exit code', () => {

@@ -29,6 +29,8 @@ flags:
   --batch-size N       M1 documents per batch (default ${DEFAULT_RUN.m1.batchSize})
   --lr X               M1 learning rate (default ${DEFAULT_RUN.m1.lr})
   --loss L             M1 loss: auto | triplet | infonce (default auto)
+  --pretrained DIR     fine-tune a BERT/DistilBERT directory (config.json, model.safetensors,
+                       vocab.txt); its size and vocabulary replace --dim ... and the learned vocabulary
   --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
   --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
   --seed N             seed of every random choice (default 0)
@@ -43,7 +45,8 @@ examples:
   ngame train
   ngame train --sampler random --epochs 6 --out runs/random
   ngame train --data ~/xc/DebianDeps-42K-cap1000 --config big.json --out runs/debian
-  ngame train --out runs/ngame --resume`;
+  ngame train --out runs/ngame --resume
+  ngame train --pretrained ~/models/msmarco-distilbert-base-v4 --loss triplet --lr 2e-5 --out runs/ft`;
 
 export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
   let cfg = DEFAULT_RUN;
@@ -68,6 +71,7 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   const m2: Record<string, unknown> = {};
   const enc: Record<string, unknown> = {};
   if (typeof values.data === 'string') over.data = values.data;
+  if (typeof values.pretrained === 'string') over.pretrained = values.pretrained;
   if (typeof values.text === 'string') over.text = values.text;
   if (typeof values.sampler === 'string') over.sampler = values.sampler;
   if (typeof values.device === 'string') over.device = values.device;
@@ -91,7 +95,7 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
 }
 
 export const TRAIN_OPTIONS = {
-  config: { type: 'string' }, data: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
+  config: { type: 'string' }, data: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
