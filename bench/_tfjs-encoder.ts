@@ -13,36 +13,30 @@
 // back once (the loss), like ours.
 
 import { loadTfjs, registerTfjsGradients, type Tf } from './_tfjs';
+import type { EncoderConfig } from '../src/model/encoder';
 
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
 type Variable = import('@tensorflow/tfjs-core').Variable;
 type Scalar = import('@tensorflow/tfjs-core').Scalar;
 
-export interface StepShape {
-  vocabSize: number;
-  dim: number;
-  layers: number;
-  heads: number;
-  ffn: number;
-  maxLen: number;
-  dropout: number;
-  /** Documents per step; as many labels. */
-  half: number;
-  seq: number;
-}
+/** The encoder's size (as ours) plus the step's batch: `half` documents and as many labels of `seq` tokens. */
+export type StepShape = Pick<EncoderConfig, 'vocabSize' | 'dim' | 'layers' | 'heads' | 'ffn' | 'maxLen' | 'dropout'> & { half: number; seq: number };
 
-export interface TfjsTiming {
+/** One backend's row of the encoder table (bench/encoder.ts prints ours and tfjs's alike). */
+export interface StepTiming {
   backend: string;
   device: string;
   stepsPerSec: number;
   msPerStep: number;
-  /** Most bytes of tfjs's device buffers in use (its buffer manager's numBytesUsed) during a step. */
+  /** Most device bytes in use during a step (for tfjs: its buffer manager's numBytesUsed). */
   peakBytes: number;
   loss: number;
-  dispatches: number;
-  submits: number;
-  readbacks: number;
+  dispatches?: number;
+  submits?: number;
+  readbacks?: number;
 }
+
+export type TfjsTiming = Required<StepTiming>;
 
 const HYPER = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clip: 1, tau: 0.05, lnEps: 1e-5 };
 

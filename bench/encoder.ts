@@ -20,7 +20,7 @@ import { Encoder } from '../src/model/encoder';
 import { MultiHeadAttention } from '../src/model/attention';
 import { Linear } from '../src/model/layers';
 import { AdamW } from '../src/model/optim';
-import { timeTfjsStep, type TfjsTiming } from './_tfjs-encoder';
+import { timeTfjsStep, type StepTiming as Timing, type TfjsTiming } from './_tfjs-encoder';
 
 const CFG = { vocabSize: 30522, dim: 128, layers: 2, heads: 4, ffn: 512, maxLen: 32, dropout: 0.1 };
 const HALF = 64; // documents; as many labels
@@ -81,18 +81,6 @@ async function step(s: Setup): Promise<number> {
   loss.release();
   s.opt.zeroGrad();
   return info.loss!;
-}
-
-interface Timing {
-  backend: string;
-  device: string;
-  stepsPerSec: number;
-  msPerStep: number;
-  peakBytes: number;
-  loss: number;
-  dispatches?: number;
-  submits?: number;
-  readbacks?: number;
 }
 
 async function timeSteps(backend: Backend, steps: number): Promise<{ t: Timing; setup: Setup }> {

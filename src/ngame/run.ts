@@ -8,7 +8,7 @@
 //   model.safetensors    label embeddings and classifiers of the final model
 //   metrics.json         M1, M2 and fused test metrics, with the device and timings
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
@@ -28,6 +28,7 @@ import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, type RunConfig } from './run-config';
+import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
 import { Rng } from '../util/rng';
 
@@ -69,14 +70,9 @@ function appendLog(dir: string, entry: unknown): void {
 
 /** Seconds of the M1 epochs before `epoch` already logged in `dir` (a resumed run counts them too). */
 function loggedM1Seconds(dir: string, epoch: number): number {
-  const file = join(dir, 'log.jsonl');
-  if (!existsSync(file)) return 0;
+  if (!existsSync(join(dir, 'log.jsonl'))) return 0;
   const ms = new Map<number, number>(); // the last line per epoch wins (an epoch redone after a crash)
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line) as { stage?: string; epoch?: number; epochMs?: number };
-    if (e.stage === 'M1' && typeof e.epoch === 'number' && e.epoch < epoch) ms.set(e.epoch, e.epochMs ?? 0);
-  }
+  for (const e of readRunLog(dir).epochs) if (e.epoch < epoch) ms.set(e.epoch, e.epochMs ?? 0);
   return [...ms.values()].reduce((a, b) => a + b, 0) / 1000;
 }
 
