@@ -33,8 +33,13 @@ export interface RunConfig {
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
   m2: { epochs: number; batchSize: number; lr: number; clusterSize: number };
-  /** Fusion weight of the classifier score: β·clf + (1 − β)·emb. */
+  /** Fusion weight of the classifier score: β·clf + (1 − β)·emb (unused when valFraction > 0). */
   beta: number;
+  /**
+   * Share of the training documents held out of M1 and M2 to choose β on (src/ngame/validation.ts):
+   * 0 = no validation split, use `beta`; e.g. 0.05 = choose β from 0, 0.1, …, 1 by validation P@1.
+   */
+  valFraction: number;
   /** Labels retrieved per document before fusion and metrics. */
   topK: number;
 }
@@ -53,6 +58,7 @@ export const DEFAULT_RUN: RunConfig = {
   curriculum: { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 },
   m2: { epochs: 3, batchSize: 256, lr: 2e-3, clusterSize: 8 },
   beta: 0.5,
+  valFraction: 0,
   topK: 100,
 };
 
@@ -115,6 +121,7 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   posInt(c.topK, 'topK');
   if (!(c.m1.lr > 0) || !(c.m2.lr > 0)) throw new Error(`${where}: learning rates must be positive`);
   if (!(c.beta >= 0 && c.beta <= 1)) throw new Error(`${where}: beta must be in [0, 1], got ${c.beta}`);
+  if (!(c.valFraction >= 0 && c.valFraction <= 0.5)) throw new Error(`${where}: valFraction must be in [0, 0.5], got ${c.valFraction}`);
   nonNegInt(c.seed, 'seed');
   return c;
 }

@@ -28,6 +28,7 @@ import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, type RunConfig } from './run-config';
+import { chooseBeta, holdOutValidation, type BetaPoint } from './validation';
 import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -43,6 +44,8 @@ export interface RunResult {
   m1: Metrics;
   m2: Metrics | null;
   fused: Metrics | null;
+  /** The fusion weight used: the config's, or the one chosen on the validation split. */
+  beta: number;
   device: string;
   seconds: { total: number; m1: number; m2: number; eval: number };
   epochs: (EpochLog | M2EpochLog)[];
@@ -89,8 +92,12 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
 
   const backend = opts.backend ?? (await openBackend(cfg.device));
   rep.info(`device: ${backend.name} — ${backend.deviceName}`);
-  const data = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
-  rep.info(`data: ${data.name}: ${data.trainTexts.length} train, ${data.testTexts.length} test documents, ${data.labelTexts.length} labels`);
+  const full = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
+  rep.info(`data: ${full.name}: ${full.trainTexts.length} train, ${full.testTexts.length} test documents, ${full.labelTexts.length} labels`);
+  // With a validation split, `data` is the rest of the training set: M1 and M2 never see `val`.
+  // (Its own seed offset, so the split does not shift the generators of M1 and M2.)
+  const { data, val } = cfg.valFraction > 0 ? holdOutValidation(full, cfg.valFraction, cfg.seed + 2) : { data: full, val: null };
+  if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
 
   // Model, tokenizer and (when resuming) optimizer, generator and memory bank.
   let encoder: Encoder;
@@ -172,9 +179,21 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const m2Seconds = (performance.now() - tm2) / 1000;
 
   const te = performance.now();
+  let beta = cfg.beta;
+  let betaCurve: BetaPoint[] | null = null;
+  if (val && classifiers) {
+    rep.info('choosing β on the validation documents');
+    const valEmb = await embedCorpus(encoder, tokenizeCorpus(tok, val.texts, cfg.maxLen));
+    const v = await scoreDocuments(backend, valEmb, labelEmb, classifiers, D, cfg.topK, beta);
+    ({ beta, curve: betaCurve } = chooseBeta(v.emb, v.clf!, val, data.trainY));
+    const at = (b: number) => betaCurve!.find((c) => c.beta === b)!.p1.toFixed(2);
+    rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
+  } else if (val) {
+    rep.info('no M2 classifiers: the validation split has no β to choose');
+  }
   rep.info('encoding the test documents');
   const testEmb = await embedCorpus(encoder, test);
-  const scores = await scoreDocuments(backend, testEmb, labelEmb, classifiers, D, cfg.topK, cfg.beta);
+  const scores = await scoreDocuments(backend, testEmb, labelEmb, classifiers, D, cfg.topK, beta);
   const m1Metrics = testMetrics(scores.emb, data);
   const m2Metrics: Metrics | null = scores.clf ? testMetrics(scores.clf, data) : null;
   const fused: Metrics | null = scores.clf ? testMetrics(scores.fused, data) : null;
@@ -184,15 +203,17 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     labelEmbeddings: { dtype: 'F32', shape: [labelEmb.length / D, D], data: labelEmb },
   };
   if (classifiers) model.classifiers = { dtype: 'F32', shape: [classifiers.length / D, D], data: classifiers };
-  writeSafetensors(join(outDir, 'model.safetensors'), model, { beta: String(cfg.beta) });
+  writeSafetensors(join(outDir, 'model.safetensors'), model, { beta: String(beta) });
 
   const result: RunResult = {
-    m1: m1Metrics, m2: m2Metrics, fused, device: `${backend.name}: ${backend.deviceName}`,
+    m1: m1Metrics, m2: m2Metrics, fused, beta, device: `${backend.name}: ${backend.deviceName}`,
     seconds: { total: (performance.now() - t0) / 1000 + earlierM1, m1: m1Seconds, m2: m2Seconds, eval: evalSeconds }, epochs,
   };
   const summary = {
     stage: 'final', sampler: cfg.sampler, dataset: data.name, device: result.device, date: new Date().toISOString(),
     ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, m1: m1Metrics, m2: m2Metrics, fused,
+    beta, betaFrom: betaCurve ? 'validation' : 'config',
+    ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve } } : {}),
   };
   appendLog(outDir, summary);
   writeFileAtomic(join(outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -18,6 +18,8 @@ export interface SavedRun {
   /** (L, D) M2 classifiers, when M2 ran. */
   classifiers: Float32Array | null;
   dim: number;
+  /** The fusion weight the run used (chosen on its validation split, or its config's). */
+  beta: number;
 }
 
 export function openRun(dir: string, backend: Backend): SavedRun {
@@ -33,10 +35,13 @@ export function openRun(dir: string, backend: Backend): SavedRun {
   if (!encoder || !ck.tokenizer) throw new Error(`${join(dir, 'checkpoint')}: no encoder or tokenizer in the checkpoint`);
   const le = model.tensors.labelEmbeddings;
   if (!le) throw new Error(`${join(dir, 'model.safetensors')}: no labelEmbeddings tensor`);
+  const saved = Number(model.metadata.beta); // absent (NaN) in files that predate it
+  const beta = saved >= 0 && saved <= 1 ? saved : config.beta;
   return {
     dir, config, encoder, tokenizer: ck.tokenizer,
     labelEmb: le.data as Float32Array,
     classifiers: (model.tensors.classifiers?.data as Float32Array | undefined) ?? null,
     dim: encoder.outDim,
+    beta,
   };
 }

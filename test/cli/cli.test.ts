@@ -1,7 +1,7 @@
 // The ngame CLI end to end on a tiny dataset the test writes itself: train, eval, predict,
 // embed, report, --resume, and bad input (exit code 2 with a message naming the problem).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,21 @@ import { exportPretrained } from '../../src/model/pretrained';
 const bin = join(__dirname, '../../bin/ngame.mjs');
 let dir = '';
 
-function ngame(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', timeout: 240_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/**
+ * Runs the CLI in a child process. Asynchronous on purpose: a spawnSync would block this test
+ * worker's event loop for the whole run, and on a loaded machine vitest's worker RPC times out.
+ */
+function ngame(args: string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [bin, ...args], { timeout: 240_000 });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, out, err }));
+    child.stdin.end(input ?? '');
+  });
 }
 
 /** 8 topics; each document mentions its topic's words, each label is a topic word pair. */
@@ -56,9 +68,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('ngame CLI', () => {
-  it('train -> eval -> predict -> embed -> report, then --resume continues', () => {
+  it('train -> eval -> predict -> embed -> report, then --resume continues', async () => {
     const run = join(dir, 'run');
-    const t = ngame(['train', '--config', join(dir, 'tiny.json'), '--out', run, '--quiet']);
+    const t = await ngame(['train', '--config', join(dir, 'tiny.json'), '--out', run, '--quiet']);
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     expect(t.out).toMatch(/NGAME M1 \(ngame\)/);
@@ -67,28 +79,28 @@ describe('ngame CLI', () => {
     expect(log.filter((e) => e.stage === 'M1')).toHaveLength(1);
     expect(log.at(-1).stage).toBe('final');
 
-    const e = ngame(['eval', run, '--json']);
+    const e = await ngame(['eval', run, '--json']);
     expect(e.code).toBe(0);
     const rows = JSON.parse(e.out);
     expect(rows.map((r: { name: string }) => r.name)).toEqual(['M1 embeddings', 'M2 classifiers', 'fused (β=0.5)']);
     expect(rows[0].metrics.P[0]).toBeCloseTo(log.at(-1).m1.P[0], 6);
 
-    const p = ngame(['predict', run, '-k', '3', '--json'], 'a compiler and parser item\nthe mutex lock item\n');
+    const p = await ngame(['predict', run, '-k', '3', '--json'], 'a compiler and parser item\nthe mutex lock item\n');
     expect(p.code).toBe(0);
     const preds = p.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(preds).toHaveLength(2);
     expect(preds[0].labels).toHaveLength(3);
 
     const emb = join(dir, 'labels.safetensors');
-    expect(ngame(['embed', run, '--what', 'labels', '--out', emb]).code).toBe(0);
+    expect((await ngame(['embed', run, '--what', 'labels', '--out', emb])).code).toBe(0);
     expect(existsSync(emb)).toBe(true);
 
-    const rep = ngame(['report', run, '--out', join(dir, 'report')]);
+    const rep = await ngame(['report', run, '--out', join(dir, 'report')]);
     expect(rep.code).toBe(0);
     expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/Test metrics/);
     expect(existsSync(join(dir, 'report', 'loss.svg'))).toBe(true);
 
-    const r = ngame(['train', '--config', join(dir, 'tiny.json'), '--epochs', '2', '--out', run, '--resume', '--quiet']);
+    const r = await ngame(['train', '--config', join(dir, 'tiny.json'), '--epochs', '2', '--out', run, '--resume', '--quiet']);
     expect(r.code).toBe(0);
     const log2 = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log2.filter((x) => x.stage === 'M1').map((x) => x.epoch)).toEqual([0, 1]);
@@ -97,6 +109,33 @@ describe('ngame CLI', () => {
     expect(fin.resumedAtEpoch).toBe(1);
     const m1Ms = log2.filter((x) => x.stage === 'M1').reduce((a, x) => a + x.epochMs, 0);
     expect(fin.seconds.m1).toBeGreaterThanOrEqual(m1Ms / 1000 - 1e-6);
+  });
+
+  it('--val-fraction holds documents out of training and chooses β on them; eval and predict reuse it', async () => {
+    const run = join(dir, 'run-val');
+    const t = await ngame(['train', '--config', join(dir, 'tiny.json'), '--val-fraction', '0.25', '--out', run, '--quiet']);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const fin = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    expect(fin.betaFrom).toBe('validation');
+    expect(fin.validation.docs).toBe(12); // 0.25 of 48
+    expect(fin.validation.curve).toHaveLength(11);
+    const best = Math.max(...fin.validation.curve.map((c: { p1: number }) => c.p1));
+    expect(fin.validation.curve.find((c: { beta: number }) => c.beta === fin.beta).p1).toBe(best);
+    expect(t.out).toContain(`fused (β=${fin.beta}, from validation)`);
+    // M1 trained on the 36 remaining documents only.
+    const m1 = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.stage === 'M1');
+    expect(m1.steps).toBe(Math.ceil(36 / 8));
+    const rows = JSON.parse((await ngame(['eval', run, '--json'])).out);
+    expect(rows[2].name).toBe(`fused (β=${fin.beta})`);
+    expect(rows[2].metrics.P[0]).toBeCloseTo(fin.fused.P[0], 6);
+    // --beta without a validation split is used as given.
+    const fixed = await ngame(['train', '--config', join(dir, 'tiny.json'), '--beta', '0.3', '--m2-epochs', '1', '--out', join(dir, 'run-b'), '--quiet']);
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'run-b', 'metrics.json'), 'utf8'))).toMatchObject({ beta: 0.3, betaFrom: 'config' });
+    const bad = await ngame(['train', '--config', join(dir, 'tiny.json'), '--val-fraction', '0.9', '--out', join(dir, 'z3'), '--quiet']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/valFraction must be in \[0, 0.5\]/);
   });
 
   it('--pretrained fine-tunes a BERT-layout directory (its size and vocabulary win)', async () => {
@@ -109,36 +148,36 @@ describe('ngame CLI', () => {
     enc.dispose();
 
     const run = join(dir, 'run-ft');
-    const r = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--out', run, '--quiet', '--json']);
+    const r = await ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--out', run, '--quiet', '--json']);
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out).fused.P[0]).toBeGreaterThanOrEqual(0);
     const state = readdirSync(join(run, 'checkpoint')).find((f) => f.startsWith('state-'))!;
     const saved = JSON.parse(readFileSync(join(run, 'checkpoint', state), 'utf8')).encoders.encoder.config;
     expect(saved).toMatchObject({ dim: 24, layout: 'post', vocabSize: tok.vocabSize });
-    expect(ngame(['predict', run], 'a compiler and parser item\n').code).toBe(0);
+    expect((await ngame(['predict', run], 'a compiler and parser item\n')).code).toBe(0);
 
-    const bad = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', join(dir, 'no-model'), '--out', join(dir, 'z'), '--quiet']);
+    const bad = await ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', join(dir, 'no-model'), '--out', join(dir, 'z'), '--quiet']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/no-model.config\.json is missing/);
-    const long = ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--max-len', '40', '--out', join(dir, 'z2'), '--quiet']);
+    const long = await ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', pre, '--max-len', '40', '--out', join(dir, 'z2'), '--quiet']);
     expect(long.code).toBe(1);
     expect(long.err).toMatch(/maxLen 40 exceeds the 16 positions/);
   });
 
-  it('bad flags and missing files give a clear error and a non-zero exit code', () => {
-    const a = ngame(['train', '--epochs', 'many']);
+  it('bad flags and missing files give a clear error and a non-zero exit code', async () => {
+    const a = await ngame(['train', '--epochs', 'many']);
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/--epochs must be a number/);
-    const b = ngame(['train', '--sampler', 'magic', '--out', join(dir, 'x')]);
+    const b = await ngame(['train', '--sampler', 'magic', '--out', join(dir, 'x')]);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/sampler must be one of/);
-    const c = ngame(['train', '--data', join(dir, 'nope'), '--device', 'cpu', '--out', join(dir, 'y'), '--quiet']);
+    const c = await ngame(['train', '--data', join(dir, 'nope'), '--device', 'cpu', '--out', join(dir, 'y'), '--quiet']);
     expect(c.code).toBe(1);
     expect(c.err).toMatch(/nope is not a directory/);
-    const d = ngame(['eval', join(dir, 'missing-run')]);
+    const d = await ngame(['eval', join(dir, 'missing-run')]);
     expect(d.code).toBe(1);
     expect(d.err).toMatch(/config.json is missing/);
-    expect(ngame(['frobnicate']).code).toBe(2);
-    expect(ngame(['train', '--help']).code).toBe(0);
+    expect((await ngame(['frobnicate'])).code).toBe(2);
+    expect((await ngame(['train', '--help'])).code).toBe(0);
   });
 });

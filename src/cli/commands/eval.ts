@@ -47,7 +47,7 @@ export const evalCommand: Command = {
       const run = openRun(positionals[0], backend);
       const data = await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text });
       const testEmb = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, data.testTexts, run.config.maxLen));
-      const b = beta ?? run.config.beta;
+      const b = beta ?? run.beta;
       const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b);
       const rows = [{ name: 'M1 embeddings', metrics: testMetrics(scores.emb, data) }];
       if (scores.clf) {

@@ -34,6 +34,9 @@ flags:
   --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
   --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
   --seed N             seed of every random choice (default 0)
+  --beta X             fusion weight β of β·clf + (1 − β)·emb (default 0.5)
+  --val-fraction X     hold this share of the training documents out of M1 and M2 and
+                       choose β on them (0, 0.1, ..., 1 by P@1; default 0: use --beta)
   --device auto|cpu|webgpu   (default auto: WebGPU when an adapter exists)
   --out DIR            run directory (default runs/<sampler>)
   --resume             continue M1 from the checkpoint in --out
@@ -46,6 +49,7 @@ examples:
   ngame train --sampler random --epochs 6 --out runs/random
   ngame train --data ~/xc/DebianDeps-42K-cap1000 --config big.json --out runs/debian
   ngame train --out runs/ngame --resume
+  ngame train --val-fraction 0.05 --out runs/ngame-val
   ngame train --pretrained ~/models/msmarco-distilbert-base-v4 --loss triplet --lr 2e-5 --out runs/ft`;
 
 export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
@@ -84,6 +88,7 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   set(m2, 'epochs', 'm2-epochs');
   set(enc, 'dim', 'dim'); set(enc, 'layers', 'layers'); set(enc, 'heads', 'heads'); set(enc, 'ffn', 'ffn');
   set(over, 'maxLen', 'max-len'); set(over, 'seed', 'seed');
+  set(over, 'beta', 'beta'); set(over, 'valFraction', 'val-fraction');
   if (Object.keys(m1).length) over.m1 = m1;
   if (Object.keys(m2).length) over.m2 = m2;
   if (Object.keys(enc).length) over.encoder = enc;
@@ -98,7 +103,7 @@ export const TRAIN_OPTIONS = {
   config: { type: 'string' }, data: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
-  'max-len': { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
+  'max-len': { type: 'string' }, seed: { type: 'string' }, beta: { type: 'string' }, 'val-fraction': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
   resume: { type: 'boolean' }, loss: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
@@ -127,7 +132,7 @@ export const trainCommand: Command = {
         if (values.baselines) rows.push(...(await baselineRows(cfg)));
         rows.push({ name: `NGAME M1 (${cfg.sampler})`, metrics: r.m1 });
         if (r.m2) rows.push({ name: 'NGAME M2 classifiers', metrics: r.m2 });
-        if (r.fused) rows.push({ name: `NGAME M1+M2 fused (β=${cfg.beta})`, metrics: r.fused });
+        if (r.fused) rows.push({ name: `NGAME M1+M2 fused (β=${r.beta}${cfg.valFraction > 0 ? ', from validation' : ''})`, metrics: r.fused });
         console.log(formatComparisonTable(rows));
         console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s. Run directory: ${out}`);
       }

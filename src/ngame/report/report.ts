@@ -46,7 +46,10 @@ export function writeReport(runDirs: string[], outDir: string): string {
     const rows: { name: string; metrics: Metrics }[] = [];
     for (const r of finals) {
       rows.push({ name: `${r.name} M1`, metrics: r.final!.m1 });
-      if (r.final!.fused) rows.push({ name: `${r.name} M1+M2`, metrics: r.final!.fused });
+      // β is in the logs of runs since the validation split (src/ngame/validation.ts).
+      const b = r.final!.beta;
+      const beta = typeof b === 'number' ? ` β=${b}${r.final!.betaFrom === 'validation' ? ' (validation)' : ''}` : '';
+      if (r.final!.fused) rows.push({ name: `${r.name} M1+M2${beta}`, metrics: r.final!.fused });
     }
     md.push('## Test metrics', '', '```', formatComparisonTable(rows), '```', '');
     md.push('## Side by side', '', '| run | P@1 | P@3 | P@5 | nDCG@5 | PSP@1 | PSP@3 | PSP@5 | last hardness | M1 epoch s | NGAME overhead % | peak MiB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
