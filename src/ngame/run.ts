@@ -28,7 +28,7 @@ import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, type RunConfig } from './run-config';
-import { chooseBeta, holdOutValidation, type BetaPoint } from './validation';
+import { chooseBeta, runSplit, type BetaPoint } from './validation';
 import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -95,8 +95,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const full = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
   rep.info(`data: ${full.name}: ${full.trainTexts.length} train, ${full.testTexts.length} test documents, ${full.labelTexts.length} labels`);
   // With a validation split, `data` is the rest of the training set: M1 and M2 never see `val`.
-  // (Its own seed offset, so the split does not shift the generators of M1 and M2.)
-  const { data, val } = cfg.valFraction > 0 ? holdOutValidation(full, cfg.valFraction, cfg.seed + 2) : { data: full, val: null };
+  const { data, val } = runSplit(full, cfg);
   if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
 
   // Model, tokenizer and (when resuming) optimizer, generator and memory bank.

@@ -72,6 +72,16 @@ export function holdOutValidation(data: Dataset, fraction: number, seed: number)
   return { data: train, val };
 }
 
+/**
+ * The training set a run with `valFraction` trains on, and its validation set (null without one).
+ * run.ts and `ngame eval` both call this, so a run's test metrics (whose propensities come from
+ * the training labels) are the same whichever computes them. The seed offset keeps the split
+ * from shifting the generators of M1 and M2.
+ */
+export function runSplit(full: Dataset, cfg: { valFraction: number; seed: number }): { data: Dataset; val: ValidationSet | null } {
+  return cfg.valFraction > 0 ? holdOutValidation(full, cfg.valFraction, cfg.seed + 2) : { data: full, val: null };
+}
+
 export interface BetaPoint {
   beta: number;
   /** Validation P@1 and P@5 (percent) of the fused scores at this β. */

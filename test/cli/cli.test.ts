@@ -129,6 +129,9 @@ describe('ngame CLI', () => {
     const rows = JSON.parse((await ngame(['eval', run, '--json'])).out);
     expect(rows[2].name).toBe(`fused (β=${fin.beta})`);
     expect(rows[2].metrics.P[0]).toBeCloseTo(fin.fused.P[0], 6);
+    // eval uses the run's own training split for the propensities, so PSP agrees too.
+    expect(rows[0].metrics.PSP[4]).toBeCloseTo(fin.m1.PSP[4], 6);
+    expect(rows[2].metrics.PSP[4]).toBeCloseTo(fin.fused.PSP[4], 6);
     // --beta without a validation split is used as given.
     const fixed = await ngame(['train', '--config', join(dir, 'tiny.json'), '--beta', '0.3', '--m2-epochs', '1', '--out', join(dir, 'run-b'), '--quiet']);
     expect(fixed.code).toBe(0);

@@ -8,6 +8,7 @@ import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
+import { runSplit } from '../../ngame/validation';
 import { openRun } from '../../ngame/saved-run';
 import { closeGpu } from '../../tensor/webgpu/device';
 
@@ -45,7 +46,8 @@ export const evalCommand: Command = {
     try {
       const backend = await openBackend(device);
       const run = openRun(positionals[0], backend);
-      const data = await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text });
+      // The run's own training split: propensities (PSP) come from the labels it trained on.
+      const { data } = runSplit(await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text }), run.config);
       const testEmb = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, data.testTexts, run.config.maxLen));
       const b = beta ?? run.beta;
       const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b);
