@@ -35,7 +35,7 @@ export function openRun(dir: string, backend: Backend): SavedRun {
   if (!encoder || !ck.tokenizer) throw new Error(`${join(dir, 'checkpoint')}: no encoder or tokenizer in the checkpoint`);
   const le = model.tensors.labelEmbeddings;
   if (!le) throw new Error(`${join(dir, 'model.safetensors')}: no labelEmbeddings tensor`);
-  const saved = Number(model.metadata.beta); // absent (NaN) in files that predate it
+  const saved = Number(model.metadata.beta); // NaN when a file lacks it: fall back to the config
   const beta = saved >= 0 && saved <= 1 ? saved : config.beta;
   return {
     dir, config, encoder, tokenizer: ck.tokenizer,
