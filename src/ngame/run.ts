@@ -23,7 +23,7 @@ import { loadDataset, type Dataset } from './data';
 import type { Metrics } from './metrics';
 import { tokenizeCorpus } from './corpus';
 import { embedCorpus } from './embed';
-import { scoreDocuments, testMetrics } from './inference';
+import { retrieve, scoreDocuments, testMetrics } from './inference';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
@@ -183,8 +183,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   if (val && classifiers) {
     rep.info('choosing β on the validation documents');
     const valEmb = await embedCorpus(encoder, tokenizeCorpus(tok, val.texts, cfg.maxLen));
-    const v = await scoreDocuments(backend, valEmb, labelEmb, classifiers, D, cfg.topK, beta);
-    ({ beta, curve: betaCurve } = chooseBeta(v.emb, v.clf!, val, data.trainY));
+    const vEmb = await retrieve(backend, valEmb, labelEmb, D, cfg.topK);
+    const vClf = await retrieve(backend, valEmb, classifiers, D, cfg.topK);
+    ({ beta, curve: betaCurve } = chooseBeta(vEmb, vClf, val, data.trainY));
     const at = (b: number) => betaCurve!.find((c) => c.beta === b)!.p1.toFixed(2);
     rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
   } else if (val) {

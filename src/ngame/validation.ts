@@ -9,7 +9,7 @@
 // P@1 (ties: better P@5, then the smaller β). The test set is used once, with that β.
 
 import type { CSR, Dataset, Pairs } from './data';
-import { selectRows } from './data';
+import { csrFromPairs, csrToPairs, selectRows } from './data';
 import { evaluate } from './metrics';
 import { fuseScores } from './inference';
 import { Rng } from '../util/rng';
@@ -28,20 +28,9 @@ export interface ValidationSet {
 /** The β values tried: 0, 0.1, …, 1. */
 export const BETA_GRID: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
 
-/** Rows `ids` of `pairs`, renumbered to their position in `ids` (pairs of other rows dropped). */
-function selectPairs(pairs: Pairs, ids: Int32Array, numRows: number): Pairs {
-  const pos = new Int32Array(numRows).fill(-1);
-  ids.forEach((r, i) => (pos[r] = i));
-  const row: number[] = [];
-  const col: number[] = [];
-  for (let a = 0; a < pairs.row.length; a++) {
-    const p = pos[pairs.row[a]];
-    if (p >= 0) {
-      row.push(p);
-      col.push(pairs.col[a]);
-    }
-  }
-  return { row: Int32Array.from(row), col: Int32Array.from(col) };
+/** Rows `ids` of `pairs` (a rows × cols pattern), renumbered to their position in `ids`. */
+function selectPairs(pairs: Pairs, ids: Int32Array, rows: number, cols: number): Pairs {
+  return csrToPairs(selectRows(csrFromPairs(rows, cols, pairs), ids));
 }
 
 /**
@@ -61,13 +50,13 @@ export function holdOutValidation(data: Dataset, fraction: number, seed: number)
     ids: valIds,
     texts: Array.from(valIds, (r) => data.trainTexts[r]),
     Y: selectRows(data.trainY, valIds),
-    filter: selectPairs(data.filterTrain, valIds, N),
+    filter: selectPairs(data.filterTrain, valIds, N, data.trainY.cols),
   };
   const train: Dataset = {
     ...data,
     trainTexts: Array.from(trainIds, (r) => data.trainTexts[r]),
     trainY: selectRows(data.trainY, trainIds),
-    filterTrain: selectPairs(data.filterTrain, trainIds, N),
+    filterTrain: selectPairs(data.filterTrain, trainIds, N, data.trainY.cols),
   };
   return { data: train, val };
 }
