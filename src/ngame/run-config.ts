@@ -33,6 +33,12 @@ export interface RunConfig {
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
   m2: { epochs: number; batchSize: number; lr: number; clusterSize: number };
+  /**
+   * How the ance, mips-uniform and mips samplers search the label table for hard negatives:
+   * 'exact' (every label scored) or 'ivf' (an IVF index rebuilt at each refresh, nlist lists of
+   * which nprobe are scanned per document; 0 = round(√labels) and max(1, nlist / 8)).
+   */
+  mining: { index: 'exact' | 'ivf'; nlist: number; nprobe: number };
   /** Fusion weight of the classifier score: β·clf + (1 − β)·emb (unused when valFraction > 0). */
   beta: number;
   /**
@@ -57,6 +63,7 @@ export const DEFAULT_RUN: RunConfig = {
   m1: { epochs: 4, batchSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto' },
   curriculum: { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 },
   m2: { epochs: 3, batchSize: 256, lr: 2e-3, clusterSize: 8 },
+  mining: { index: 'exact', nlist: 0, nprobe: 0 },
   beta: 0.5,
   valFraction: 0,
   topK: 100,
@@ -107,6 +114,9 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   if (!SAMPLER_NAMES.includes(c.sampler)) throw new Error(`${where}: sampler must be one of ${SAMPLER_NAMES.join(', ')}, got "${c.sampler}"`);
   if (!['auto', 'cpu', 'webgpu'].includes(c.device)) throw new Error(`${where}: device must be auto, cpu or webgpu, got "${c.device}"`);
   if (!['auto', 'triplet', 'infonce'].includes(c.m1.loss)) throw new Error(`${where}: m1.loss must be auto, triplet or infonce, got "${c.m1.loss}"`);
+  if (c.mining.index !== 'exact' && c.mining.index !== 'ivf') throw new Error(`${where}: mining.index must be exact or ivf, got "${c.mining.index}"`);
+  nonNegInt(c.mining.nlist, 'mining.nlist');
+  nonNegInt(c.mining.nprobe, 'mining.nprobe');
   if (c.text !== 'short' && c.text !== 'long') throw new Error(`${where}: text must be short or long, got "${c.text}"`);
   nonNegInt(c.vocabSize, 'vocabSize');
   if (c.vocabSize > 0 && c.vocabSize < 100) throw new Error(`${where}: vocabSize must be 0 (bert vocabulary) or at least 100, got ${c.vocabSize}`);

@@ -131,7 +131,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const ctx = { data, encoder, backend, train, labels, test };
 
   // ---- M1 ----
-  const sampler = makeSampler(cfg.sampler, cfg.curriculum);
+  const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
   const infoNCE = cfg.m1.loss === 'infonce' || (cfg.m1.loss === 'auto' && sampler.loss === 'triplet');
   const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE }, resume);
   if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);

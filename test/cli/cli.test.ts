@@ -167,6 +167,16 @@ describe('ngame CLI', () => {
     expect(long.err).toMatch(/maxLen 40 exceeds the 16 positions/);
   });
 
+  it('--index ivf trains a mined sampler through an IVF index over the labels', async () => {
+    const run = join(dir, 'mips-ivf');
+    const t = await ngame(['train', '--config', join(dir, 'tiny.json'), '--sampler', 'mips', '--index', 'ivf', '--m2-epochs', '0', '--out', run, '--quiet']);
+    expect(t.code, t.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).mining).toEqual({ index: 'ivf', nlist: 0, nprobe: 0 });
+    const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log[0].sampler).toBe('mips');
+    expect(Number.isFinite(log[0].loss)).toBe(true);
+  });
+
   it('bad flags and missing files give a clear error and a non-zero exit code', async () => {
     const a = await ngame(['train', '--epochs', 'many']);
     expect(a.code).toBe(2);
@@ -174,6 +184,9 @@ describe('ngame CLI', () => {
     const b = await ngame(['train', '--sampler', 'magic', '--out', join(dir, 'x')]);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/sampler must be one of/);
+    const i = await ngame(['train', '--index', 'hnsw', '--out', join(dir, 'x')]);
+    expect(i.code).toBe(2);
+    expect(i.err).toMatch(/mining\.index must be exact or ivf, got "hnsw"/);
     const c = await ngame(['train', '--data', join(dir, 'nope'), '--device', 'cpu', '--out', join(dir, 'y'), '--quiet']);
     expect(c.code).toBe(1);
     expect(c.err).toMatch(/nope is not a directory/);

@@ -29,6 +29,8 @@ flags:
   --batch-size N       M1 documents per batch (default ${DEFAULT_RUN.m1.batchSize})
   --lr X               M1 learning rate (default ${DEFAULT_RUN.m1.lr})
   --loss L             M1 loss: auto | triplet | infonce (default auto)
+  --index exact|ivf    how ance / mips-uniform / mips search the labels for hard negatives
+                       (default exact; ivf: an IVF index rebuilt at each refresh, config "mining")
   --pretrained DIR     fine-tune a BERT/DistilBERT directory (config.json, model.safetensors,
                        vocab.txt); its size and vocabulary replace --dim ... and the learned vocabulary
   --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
@@ -50,6 +52,7 @@ examples:
   ngame train --data ~/xc/DebianDeps-42K-cap1000 --config big.json --out runs/debian
   ngame train --out runs/ngame --resume
   ngame train --val-fraction 0.05 --out runs/ngame-val
+  ngame train --sampler mips-uniform --index ivf --out runs/mips-ivf
   ngame train --pretrained ~/models/msmarco-distilbert-base-v4 --loss triplet --lr 2e-5 --out runs/ft`;
 
 export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
@@ -80,6 +83,7 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   if (typeof values.sampler === 'string') over.sampler = values.sampler;
   if (typeof values.device === 'string') over.device = values.device;
   if (typeof values.loss === 'string') m1.loss = values.loss;
+  if (typeof values.index === 'string') over.mining = { index: values.index };
   const set = (o: Record<string, unknown>, key: string, flag: string) => {
     const v = num(flag);
     if (v !== undefined) o[key] = v;
@@ -104,7 +108,7 @@ export const TRAIN_OPTIONS = {
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, beta: { type: 'string' }, 'val-fraction': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, loss: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'boolean' }, loss: { type: 'string' }, index: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export function parseFlags(argv: string[]) {
