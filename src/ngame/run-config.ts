@@ -135,3 +135,19 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   nonNegInt(c.seed, 'seed');
   return c;
 }
+
+/**
+ * The fields a resumed run must share with the run it continues: they fix the data split, the
+ * tokenizer and the encoder saved in the checkpoint. Everything else (epochs, learning rate,
+ * batch size, curriculum, sampler, M2, β) may change on --resume and applies from there on.
+ */
+const RESUME_FIXED = ['data', 'text', 'pretrained', 'vocabSize', 'maxLen', 'encoder.dim', 'encoder.layers', 'encoder.heads', 'encoder.ffn', 'encoder.layout', 'valFraction', 'seed'] as const;
+
+/** Throws, naming the first field and `savedFile`, if `next` cannot continue the run saved as `saved`. */
+export function checkResumable(saved: RunConfig, next: RunConfig, savedFile: string): void {
+  const get = (c: RunConfig, key: string): unknown => key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
+  for (const key of RESUME_FIXED) {
+    const a = get(saved, key), b = get(next, key);
+    if (a !== b) throw new Error(`--resume: ${key} is ${JSON.stringify(b)} here but ${JSON.stringify(a)} in ${savedFile}; a resumed run keeps its data, tokenizer and encoder (start a new --out to change them)`);
+  }
+}

@@ -8,7 +8,7 @@
 //   model.safetensors    label embeddings and classifiers of the final model
 //   metrics.json         M1, M2 and fused test metrics, with the device and timings
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
@@ -27,7 +27,7 @@ import { retrieve, scoreDocuments, testMetrics } from './inference';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
-import { checkConfig, type RunConfig } from './run-config';
+import { checkConfig, checkResumable, DEFAULT_RUN, mergeConfig, type RunConfig } from './run-config';
 import { chooseBeta, runSplit, type BetaPoint } from './validation';
 import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
@@ -87,8 +87,15 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const ckDir = join(outDir, 'checkpoint');
   const resuming = opts.resume === true;
   if (resuming && !hasCheckpoint(ckDir)) throw new Error(`--resume: no checkpoint in ${ckDir}`);
+  const savedConfig = join(outDir, 'config.json');
+  if (resuming && existsSync(savedConfig)) {
+    checkResumable(mergeConfig(DEFAULT_RUN, JSON.parse(readFileSync(savedConfig, 'utf8')), savedConfig), cfg, savedConfig);
+  }
   if (!resuming) rmSync(join(outDir, 'log.jsonl'), { force: true });
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  // A fresh run records its config at once; a resumed one with each new checkpoint (and once M1
+  // is done), so a resume that fails before its first checkpoint leaves the saved run as it was.
+  const writeConfig = () => writeFileAtomic(savedConfig, JSON.stringify(cfg, null, 2) + '\n');
+  if (!resuming) writeConfig();
 
   const backend = opts.backend ?? (await openBackend(cfg.device));
   rep.info(`device: ${backend.name} — ${backend.deviceName}`);
@@ -149,7 +156,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     rep.info(`M1 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
     await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, tokenizer: tok, extra: { epoch: m1.epoch } });
     writeSafetensors(join(outDir, 'bank.safetensors'), { bank: { dtype: 'F32', shape: [m1.bank.n, m1.bank.dim], data: m1.bank.data } });
+    writeConfig();
   }
+  if (resuming) writeConfig();
   // A resumed run's M1 time includes the epochs trained before the resume (from the log).
   const earlierM1 = resume ? loggedM1Seconds(outDir, resume.epoch) : 0;
   const m1Seconds = (performance.now() - tm1) / 1000 + earlierM1;

@@ -114,9 +114,10 @@ export class M1Trainer {
     this.opt = resume?.opt ?? new AdamW(ctx.encoder.params, {
       lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm, ...schedule,
     });
-    // A resumed optimizer follows this run's schedule: resuming with more epochs than the saved
-    // run extends the linear decay instead of training the extra epochs at lr 0.
-    if (resume?.opt) Object.assign(resume.opt.config, schedule);
+    // A resumed optimizer (its moments and step count) follows this run's settings: resuming
+    // with more epochs than the saved run extends the linear decay instead of training the extra
+    // epochs at lr 0, and a new learning rate applies from the resumed epoch on.
+    if (resume?.opt) Object.assign(resume.opt.config, { lr: this.cfg.lr, weightDecay: this.cfg.weightDecay, clipNorm: this.cfg.clipNorm, ...schedule });
     this.bank = new MemoryBank(ctx.data.trainY.rows, ctx.encoder.outDim);
     if (resume?.bank) this.bank.update(Int32Array.from({ length: this.bank.n }, (_, i) => i), resume.bank);
     this.rng = resume?.rng ?? new Rng(this.cfg.seed);

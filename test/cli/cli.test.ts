@@ -167,6 +167,30 @@ describe('ngame CLI', () => {
     expect(long.err).toMatch(/maxLen 40 exceeds the 16 positions/);
   });
 
+  it('a non-finite loss, or a resume with another encoder, stops with exit code 1 and leaves the last checkpoint as it was', async () => {
+    const run = join(dir, 'nan');
+    expect((await ngame(['train', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--out', run, '--quiet'])).code).toBe(0);
+    const saved = () => Object.fromEntries(
+      [...readdirSync(join(run, 'checkpoint')).map((f) => join('checkpoint', f)), 'bank.safetensors', 'config.json', 'log.jsonl'].map((f) => [f, readFileSync(join(run, f)).toString('base64')]),
+    );
+    const before = saved();
+    // A learning rate of 1e300 overflows the weights within a step or two of the resumed epoch.
+    const bad = await ngame(['train', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--epochs', '2', '--lr', '1e300', '--out', run, '--resume', '--quiet']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/(M1: loss|AdamW.step: the gradient norm) is (NaN|-?Infinity) at (step|update) \d+/);
+    expect(saved()).toEqual(before);
+    // Resuming with another encoder size is refused before anything is written.
+    const dim = await ngame(['train', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--epochs', '2', '--dim', '32', '--out', run, '--resume', '--quiet']);
+    expect(dim.code).toBe(1);
+    expect(dim.err).toMatch(/--resume: encoder\.dim is 32 here but 16 in .*config\.json/);
+    expect(saved()).toEqual(before);
+    // ... and the run resumes from it.
+    const ok = await ngame(['train', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--epochs', '2', '--out', run, '--resume', '--quiet']);
+    expect(ok.code, ok.err).toBe(0);
+    const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.filter((x) => x.stage === 'M1').map((x) => x.epoch)).toEqual([0, 1]);
+  });
+
   it('--index ivf trains a mined sampler through an IVF index over the labels', async () => {
     const run = join(dir, 'mips-ivf');
     const t = await ngame(['train', '--config', join(dir, 'tiny.json'), '--sampler', 'mips', '--index', 'ivf', '--m2-epochs', '0', '--out', run, '--quiet']);

@@ -41,7 +41,8 @@ flags:
                        choose β on them (0, 0.1, ..., 1 by P@1; default 0: use --beta)
   --device auto|cpu|webgpu   (default auto: WebGPU when an adapter exists)
   --out DIR            run directory (default runs/<sampler>)
-  --resume             continue M1 from the checkpoint in --out
+  --resume             continue M1 from the checkpoint in --out (data, tokenizer and encoder
+                       settings must match the saved run; epochs, learning rate, sampler may change)
   --quiet              no progress output
   --baselines          also print the TF-IDF baselines on the same test set
   --json               print the final metrics as JSON
