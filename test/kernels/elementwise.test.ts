@@ -4,13 +4,13 @@
 // Tolerances: relative error ‖gpu − ref‖/‖ref‖ < 1e-5 for float math (measured ~1e-7), exact for
 // integer dtypes, data movement, comparisons and the dropout mask (bit-exact hash).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { BinaryOp, UnaryOp } from '../../src/tensor/backend';
 import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
 import { numel, stridesOf } from '../../src/tensor/shape';
-import { closeGpu } from '../../src/tensor/webgpu/device';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu } from '../helpers/gpu';
 import type { Runtime } from '../../src/tensor/webgpu/runtime';
 import {
   binaryGpu, binaryRef, dropoutMaskGpu, dropoutMaskRef, fillGpu, fillRef,
@@ -24,21 +24,14 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => relErrSha
 let be: WebGpuBackend;
 let rt: Runtime;
 
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  rt = be.rt;
-  rt.poison = true;
-});
-
-afterAll(async () => {
-  setElementwiseLaunch(null);
-  await closeGpu();
-});
+poisonedGpu((b) => {
+  be = b;
+  rt = b.rt;
+}, () => setElementwiseLaunch(null));
 
 const SEED = 42;
 /** Sizes that stress bounds checks: 1, primes, non-multiples of the per-workgroup tile. */
 const sizeArb = fc.oneof(fc.constantFrom(1, 2, 3, 7, 31, 64, 97, 511, 512, 513, 4099), fc.integer({ min: 1, max: 20000 }));
-
 
 async function read(buf: GPUBuffer, n: number, dtype: DType): Promise<TypedArray> {
   const bytes = await rt.read(buf, n * 4);

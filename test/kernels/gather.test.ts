@@ -1,27 +1,15 @@
 // Parity: gatherGpu, scatterAddGpu and scatterColsGpu against the references.
 // gather and scatterCols move data: outputs must be bit-identical. scatterAdd sums in the same
 // order as the reference: relative error < 1e-6 (it is in practice exact).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu, randn } from '../helpers/gpu';
 import { gatherGpu, gatherRef, scatterAddGpu, scatterAddRef, scatterColsGpu, scatterColsRef, scatterPlan } from '../../src/kernels/gather';
 import { Rng } from '../../src/util/rng';
 
 let be: WebGpuBackend;
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  be.rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
-
-function randn(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal();
-  return a;
-}
+poisonedGpu((b) => (be = b));
 
 const dimArb = (consts: number[], max: number) => fc.oneof(fc.constantFrom(...consts), fc.integer({ min: 1, max }));
 

@@ -1,36 +1,23 @@
 // Parity: layerNormGpu / layerNormGradGpu (both row variants) against the float64 reference.
 // Tolerance: relative error ||out - ref|| / ||ref|| < 1e-4 per output (row and column reductions in f32).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu, randn } from '../helpers/gpu';
 import { layerNormGpu, layerNormGradGpu, layerNormRef, layerNormGradRef } from '../../src/kernels/layernorm';
 import type { RowVariant } from '../../src/kernels/softmax';
 import { Rng } from '../../src/util/rng';
 import { relErr } from '../helpers/relerr';
 
 let be: WebGpuBackend;
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  be.rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
+poisonedGpu((b) => (be = b));
 
 const TOL = 1e-4;
-
 
 function expectClose(out: Float32Array, ref: ArrayLike<number>, what: string): void {
   expect(out.length).toBe(ref.length);
   const e = relErr(out, ref);
   expect(e, `${what}: relative error ${e}`).toBeLessThan(TOL); // NaN (unwritten) fails too
-}
-
-function randn(rng: Rng, n: number, scale = 1, shift = 0): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale + shift;
-  return a;
 }
 
 async function readF32(buf: GPUBuffer, n: number): Promise<Float32Array> {

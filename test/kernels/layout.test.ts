@@ -3,27 +3,18 @@
 // 32-bit dtype. Outputs are poisoned with NaN bits before each kernel, so an unwritten element
 // fails the comparison.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
 import { numel, stridesOf } from '../../src/tensor/shape';
-import { closeGpu } from '../../src/tensor/webgpu/device';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu } from '../helpers/gpu';
 import type { Runtime } from '../../src/tensor/webgpu/runtime';
 import { coalesceDims, concat2Gpu, concat2Ref, LAUNCH, setElementwiseLaunch, stridedGpu, stridedOffsets, stridedRef } from '../../src/kernels/layout';
 import { hash32 } from '../../src/kernels/random';
 
 let rt: Runtime;
 
-beforeAll(async () => {
-  rt = (await WebGpuBackend.create()).rt;
-  rt.poison = true;
-});
-
-afterAll(async () => {
-  setElementwiseLaunch(null);
-  await closeGpu();
-});
+poisonedGpu((be) => (rt = be.rt), () => setElementwiseLaunch(null));
 
 const SEED = 42;
 const DTYPES: DType[] = ['f32', 'i32', 'u32'];

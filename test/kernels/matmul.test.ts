@@ -5,39 +5,26 @@
 // Shader compiles of the unrolled blocked kernel are expensive on llvmpipe, so the production
 // block (matmulConfig) is compiled for the common layouts only and a small non-square block
 // (8×4) covers every transpose combination of the same generator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { MatmulParams } from '../../src/tensor/backend';
-import { Runtime } from '../../src/tensor/webgpu/runtime';
-import { closeGpu, gpuContext } from '../../src/tensor/webgpu/device';
+import type { Runtime } from '../../src/tensor/webgpu/runtime';
 import { Rng } from '../../src/util/rng';
 import { matmulConfig, matmulGpu, matmulRef, type MatmulOptions } from '../../src/kernels/matmul';
 import { blockedVec4Ok } from '../../src/kernels/matmul-blocked';
 import { relErr } from '../helpers/relerr';
+import { poisonedGpu, randn } from '../helpers/gpu';
 
 const TOL = 1e-4;
 let rt: Runtime;
 
-beforeAll(async () => {
-  rt = new Runtime(await gpuContext());
-  rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = rng.normal();
-  return x;
-}
-
+poisonedGpu((be) => (rt = be.rt));
 
 /** Runs one matmul on the GPU and returns ‖out − ref‖ / ‖ref‖ (NaN when any output was not written). */
 async function gpuVsRef(p: MatmulParams, opts: MatmulOptions, seed: number): Promise<number> {
   const rng = new Rng(seed);
-  const a = randomArray(p.strideA * (p.batch - 1) + p.M * p.K, rng);
-  const b = randomArray(p.strideB * (p.batch - 1) + p.K * p.N, rng);
+  const a = randn(rng, p.strideA * (p.batch - 1) + p.M * p.K);
+  const b = randn(rng, p.strideB * (p.batch - 1) + p.K * p.N);
   const ga = rt.upload(a), gb = rt.upload(b);
   const gc = matmulGpu(rt, ga, gb, p, opts);
   const out = new Float32Array(await rt.read(gc, p.batch * p.M * p.N * 4));

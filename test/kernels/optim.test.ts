@@ -1,32 +1,19 @@
 // Parity: adamwGpu and adamRowsGpu against the float64 reference over a few steps.
 // Tolerance: relative error ||out - ref|| / ||ref|| < 1e-5 for param, m and v (elementwise);
 // rows that adamRows does not list must stay bit-identical.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu, randn } from '../helpers/gpu';
 import { adamRowsGpu, adamRowsRef, adamwGpu, adamwRef } from '../../src/kernels/optim';
 import type { AdamHyper } from '../../src/tensor/backend';
 import { Rng } from '../../src/util/rng';
 import { relErr } from '../helpers/relerr';
 
 let be: WebGpuBackend;
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  be.rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
+poisonedGpu((b) => (be = b));
 
 const TOL = 1e-5;
-
-
-function randn(rng: Rng, n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
-  return a;
-}
 
 function hyperAt(base: Omit<AdamHyper, 'bc1' | 'bc2'>, t: number): AdamHyper {
   return { ...base, bc1: 1 - base.beta1 ** t, bc2: 1 - base.beta2 ** t };

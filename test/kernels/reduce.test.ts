@@ -4,12 +4,11 @@
 // (two-pass) reductions. Tolerances: f32 sum rel err < 1e-5 (1e-5 also for len = 1e6);
 // max/min and all i32 results exact. Outputs are poisoned with NaN bits before each kernel.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ReduceOp } from '../../src/tensor/backend';
 import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
-import { closeGpu } from '../../src/tensor/webgpu/device';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu } from '../helpers/gpu';
 import type { Runtime } from '../../src/tensor/webgpu/runtime';
 import { reduceGpu, reduceRef, type ReduceOptions } from '../../src/kernels/reduce';
 import { hash32 } from '../../src/kernels/random';
@@ -17,14 +16,7 @@ import { relErr } from '../helpers/relerr';
 
 let rt: Runtime;
 
-beforeAll(async () => {
-  rt = (await WebGpuBackend.create()).rt;
-  rt.poison = true;
-});
-
-afterAll(async () => {
-  await closeGpu();
-});
+poisonedGpu((be) => (rt = be.rt));
 
 const SEED = 42;
 const OPS: ReduceOp[] = ['sum', 'max', 'min'];
@@ -37,7 +29,6 @@ function values(n: number, seed: number, dtype: DType, offset = -0.3): TypedArra
   }
   return out;
 }
-
 
 async function gpuReduce(op: ReduceOp, x: TypedArray, outer: number, len: number, inner: number, dtype: DType, opts?: ReduceOptions): Promise<TypedArray> {
   const xb = rt.upload(x);

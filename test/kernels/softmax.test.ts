@@ -1,21 +1,15 @@
 // Parity: softmaxGpu / softmaxGradGpu (both variants) against the float64 reference.
 // Tolerance: relative error ||out - ref|| / ||ref|| < 1e-4 over finite entries (a row reduction
 // in f32); non-finite entries (-Infinity from masking, NaN from fully masked rows) must match.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu } from '../helpers/gpu';
 import { softmaxGpu, softmaxGradGpu, softmaxRef, softmaxGradRef, type RowVariant } from '../../src/kernels/softmax';
 import { Rng } from '../../src/util/rng';
 
 let be: WebGpuBackend;
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  be.rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
+poisonedGpu((b) => (be = b));
 
 const TOL = 1e-4;
 

@@ -2,21 +2,15 @@
 // (Object.is on values: same NaN-ness, same sign of zero), including ties (small integer value
 // sets), NaN, ±Infinity and ±0, with the default chunking and with tiny chunks that force
 // several merge levels.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
+import { poisonedGpu } from '../helpers/gpu';
 import { TOPK_MAX_K, topkGpu, topkRef } from '../../src/kernels/topk';
 import { Rng } from '../../src/util/rng';
 
 let be: WebGpuBackend;
-beforeAll(async () => {
-  be = await WebGpuBackend.create();
-  be.rt.poison = true;
-});
-afterAll(async () => {
-  await closeGpu();
-});
+poisonedGpu((b) => (be = b));
 
 type Dist = 'normal' | 'ties' | 'special';
 
