@@ -34,7 +34,8 @@ import type { Tensor } from '../../tensor';
 import { AdamW } from '../../model/optim';
 import { balanced2Means } from '../cluster';
 import { mat } from '../matrix';
-import { isPositive, randomBatches, samplePositives, targetMatrix } from '../batching';
+import { isPositive, randomBatches, samplePositives } from '../batching';
+import { LabelPool } from './pool';
 import { bceWithLogits } from '../losses';
 import type { CSR } from '../data';
 import type { BatchPlan, EpochPlan, Sampler, SamplerEnv } from './types';
@@ -191,26 +192,12 @@ export class MetaSampler implements Sampler {
         this.syncedAt = env.step;
       }
     }
-    const positives = samplePositives(env.Y, docs, rng);
-    const pool = Array.from(positives);
-    const inPool = new Set(pool);
-    const add = (l: number) => {
-      if (!inPool.has(l)) {
-        inPool.add(l);
-        pool.push(l);
-      }
-    };
+    const pool = new LabelPool(samplePositives(env.Y, docs, rng));
     if (this.active && this.opts.hard > 0) {
-      for (const d of docs) if (env.bank.seen[d] > 0) this.mine(d, env, rng).forEach(add);
+      for (const d of docs) if (env.bank.seen[d] > 0) this.mine(d, env, rng).forEach((l) => pool.add(l));
     }
-    for (const d of docs) {
-      for (let u = 0; u < this.opts.uniform; u++) {
-        const l = rng.int(env.Y.cols);
-        if (!isPositive(env.Y, d, l)) add(l);
-      }
-    }
-    const labels = Int32Array.from(pool);
-    return { docs, labels, targets: targetMatrix(env.Y, docs, labels) };
+    pool.addUniform(env.Y, docs, this.opts.uniform, rng);
+    return pool.plan(env.Y, docs);
   }
 
   /** Up to `hard` random non-positive labels of document d's top groups (by its bank embedding). */

@@ -11,7 +11,8 @@
 // searched exactly (default) or through an IVF index rebuilt at each refresh (`index: 'ivf'`,
 // the index Qaraei & Babbar use; exact search is affordable at 10^4 labels, IVF at 10^6).
 
-import { randomBatches, samplePositives, targetMatrix, isPositive } from '../batching';
+import { randomBatches, samplePositives, isPositive } from '../batching';
+import { LabelPool } from './pool';
 import { exactTopK } from '../ann/exact';
 import { IvfIndex } from '../ann/ivf';
 import { mat } from '../matrix';
@@ -74,27 +75,12 @@ abstract class MinedSampler implements Sampler {
   async plan(docs: Int32Array, env: SamplerEnv, rng: Rng): Promise<BatchPlan> {
     const warm = this.epochNo < this.opts.warmupEpochs;
     if (!warm && this.opts.hard > 0 && env.step - this.builtAt >= this.opts.refreshEvery) await this.refresh(env);
-    const positives = samplePositives(env.Y, docs, rng);
-    const pool = Array.from(positives);
-    const inPool = new Set(pool);
-    const add = (l: number) => {
-      if (!inPool.has(l)) {
-        inPool.add(l);
-        pool.push(l);
-      }
-    };
+    const pool = new LabelPool(samplePositives(env.Y, docs, rng));
     if (!warm && this.labelEmb && this.opts.hard > 0) {
-      for (const labels of this.mine(docs, env)) labels.forEach(add);
+      for (const labels of this.mine(docs, env)) labels.forEach((l) => pool.add(l));
     }
-    const numLabels = env.Y.cols;
-    for (const d of docs) {
-      for (let u = 0; u < this.opts.uniform; u++) {
-        const l = rng.int(numLabels);
-        if (!isPositive(env.Y, d, l)) add(l);
-      }
-    }
-    const labels = Int32Array.from(pool);
-    return { docs, labels, targets: targetMatrix(env.Y, docs, labels) };
+    pool.addUniform(env.Y, docs, this.opts.uniform, rng);
+    return pool.plan(env.Y, docs);
   }
 
   /** For each document seen before, its `hard` highest-scoring labels that are not its positives. */
