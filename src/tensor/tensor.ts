@@ -146,13 +146,7 @@ export function scope<T>(fn: () => T): T {
     scopes.pop();
   }
   if (result instanceof Promise) throw new Error('scope: fn returned a Promise; use scopeAsync for async code');
-  const survivors = new Set<Tensor>();
-  collect(result, survivors);
-  for (const t of mine) {
-    if (survivors.has(t)) track(t);
-    else t.release();
-  }
-  return result;
+  return closeScope(mine, result);
 }
 
 /** Async variant of scope: do not interleave two scopeAsync calls concurrently. */
@@ -166,6 +160,11 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
     const i = scopes.lastIndexOf(mine);
     if (i >= 0) scopes.splice(i, 1);
   }
+  return closeScope(mine, result);
+}
+
+/** The end of a scope: tensors in `result` move to the enclosing scope, the rest of `mine` are released. */
+function closeScope<T>(mine: Set<Tensor>, result: T): T {
   const survivors = new Set<Tensor>();
   collect(result, survivors);
   for (const t of mine) {
