@@ -37,7 +37,7 @@ export interface MinedOptions {
 }
 
 /** The search options every mined sampler shares unless told otherwise. */
-export const EXACT_SEARCH = { index: 'exact', nlist: 0, nprobe: 0 } as const;
+const EXACT_SEARCH = { index: 'exact', nlist: 0, nprobe: 0 } as const;
 
 abstract class MinedSampler implements Sampler {
   abstract readonly name: SamplerName;
