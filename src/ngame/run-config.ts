@@ -2,6 +2,7 @@
 // with the defaults the README's demo uses: a small encoder that trains in minutes on a
 // 2-core machine without a GPU. Every field can be set from a JSON file or a CLI flag.
 
+import { readFileSync } from 'node:fs';
 import type { SamplerName } from './samplers';
 import { SAMPLER_NAMES } from './samplers';
 
@@ -134,6 +135,17 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   if (!(c.valFraction >= 0 && c.valFraction <= 0.5)) throw new Error(`${where}: valFraction must be in [0, 0.5], got ${c.valFraction}`);
   nonNegInt(c.seed, 'seed');
   return c;
+}
+
+/** A run directory's saved config.json, over the defaults (keys added since it was written). */
+export function readRunConfig(file: string): RunConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  return mergeConfig(DEFAULT_RUN, json, file);
 }
 
 /**

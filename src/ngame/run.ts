@@ -8,7 +8,7 @@
 //   model.safetensors    label embeddings and classifiers of the final model
 //   metrics.json         M1, M2 and fused test metrics, with the device and timings
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
@@ -27,7 +27,7 @@ import { retrieve, scoreDocuments, testMetrics } from './inference';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
-import { checkConfig, checkResumable, DEFAULT_RUN, mergeConfig, type RunConfig } from './run-config';
+import { checkConfig, checkResumable, readRunConfig, type RunConfig } from './run-config';
 import { chooseBeta, runSplit, type BetaPoint } from './validation';
 import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
@@ -89,7 +89,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   if (resuming && !hasCheckpoint(ckDir)) throw new Error(`--resume: no checkpoint in ${ckDir}`);
   const savedConfig = join(outDir, 'config.json');
   if (resuming && existsSync(savedConfig)) {
-    checkResumable(mergeConfig(DEFAULT_RUN, JSON.parse(readFileSync(savedConfig, 'utf8')), savedConfig), cfg, savedConfig);
+    checkResumable(readRunConfig(savedConfig), cfg, savedConfig);
   }
   if (!resuming) rmSync(join(outDir, 'log.jsonl'), { force: true });
   // A fresh run records its config at once; a resumed one with each new checkpoint (and once M1

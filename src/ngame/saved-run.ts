@@ -1,12 +1,12 @@
 // Opening a finished run directory (written by run.ts) for evaluation, prediction and embedding.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../tensor';
 import type { Encoder } from '../model/encoder';
 import { loadTraining } from '../model/checkpoint';
 import { readSafetensors } from '../model/safetensors';
 import type { Tokenizer } from '../model/tokenizer';
-import { checkConfig, DEFAULT_RUN, mergeConfig, type RunConfig } from './run-config';
+import { readRunConfig, type RunConfig } from './run-config';
 
 export interface SavedRun {
   dir: string;
@@ -28,7 +28,7 @@ export function openRun(dir: string, backend: Backend): SavedRun {
     if (!existsSync(p)) throw new Error(`${dir} is not a finished run directory: ${f} is missing (run 'ngame train --out ${dir}' first)`);
     return p;
   };
-  const config = checkConfig(mergeConfig(DEFAULT_RUN, JSON.parse(readFileSync(need('config.json'), 'utf8')), join(dir, 'config.json')));
+  const config = readRunConfig(need('config.json'));
   const model = readSafetensors(need('model.safetensors'));
   const ck = loadTraining(join(dir, 'checkpoint'), { backend });
   const encoder = ck.encoders.encoder;
