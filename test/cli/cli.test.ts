@@ -191,6 +191,35 @@ describe('ngame CLI', () => {
     expect(log.filter((x) => x.stage === 'M1').map((x) => x.epoch)).toEqual([0, 1]);
   });
 
+  it('compare --seeds: one run per sampler and seed, the seed study in the report, finished runs kept', async () => {
+    const out = join(dir, 'seeds');
+    const args = ['compare', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--samplers', 'random,ngame', '--seeds', '0,1', '--out', out, '--quiet'];
+    const c = await ngame(args);
+    expect(c.code, c.err).toBe(0);
+    const runs = ['ngame-0', 'ngame-1', 'random-0', 'random-1'];
+    expect(readdirSync(out).sort()).toEqual([...runs, 'report']);
+    expect(runs.map((r) => JSON.parse(readFileSync(join(out, r, 'config.json'), 'utf8')).seed)).toEqual([0, 1, 0, 1]);
+    const md = readFileSync(join(out, 'report', 'report.md'), 'utf8');
+    expect(md).toMatch(/## Across seeds/);
+    expect(md).toMatch(/\| random \| 0, 1 \|/);
+    expect(md).toMatch(/### ngame − random, paired by seed \(0, 1\)/);
+    // The same command again keeps the four finished runs; another configuration trains anew.
+    const logs = () => runs.map((r) => readFileSync(join(out, r, 'log.jsonl'), 'utf8'));
+    const before = logs();
+    const again = await ngame(args);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out.match(/finished already with this configuration, kept/g)).toHaveLength(4);
+    expect(logs()).toEqual(before);
+    const other = await ngame(['compare', '--config', join(dir, 'tiny.json'), '--m2-epochs', '0', '--samplers', 'random', '--seeds', '1', '--epochs', '2', '--out', out, '--quiet']);
+    expect(other.code, other.err).toBe(0);
+    expect(other.out).not.toMatch(/kept/);
+    expect(readFileSync(join(out, 'random-1', 'log.jsonl'), 'utf8').match(/"stage":"M1"/g)).toHaveLength(2);
+
+    const bad = await ngame(['compare', '--seeds', '1,x', '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--seeds: expected non-negative integers/);
+  });
+
   it('--index ivf trains a mined sampler through an IVF index over the labels', async () => {
     const run = join(dir, 'mips-ivf');
     const t = await ngame(['train', '--config', join(dir, 'tiny.json'), '--sampler', 'mips', '--index', 'ivf', '--m2-epochs', '0', '--out', run, '--quiet']);

@@ -1,48 +1,77 @@
 // `ngame compare`: the sampler comparison: one run per sampler with the same config, then a report.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { runTraining } from '../../ngame/run';
+import { checkConfig, readRunConfig, type RunConfig } from '../../ngame/run-config';
 import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
 import { closeGpu } from '../../tensor/webgpu/device';
 import { buildConfig, parseFlags } from './train';
 
-const help = `usage: ngame compare [train flags] [--samplers a,b,...] --out DIR
+const help = `usage: ngame compare [train flags] [--samplers a,b,...] [--seeds n,m,...] --out DIR
 
 Trains one run per sampler (default: ${SAMPLER_NAMES.join(', ')}) with the same configuration
 (every 'ngame train' flag applies; --sampler is ignored), into DIR/<sampler>, with test metrics
 after every M1 epoch, then writes DIR/report/report.md: the side-by-side table (P@1/3/5, nDCG@5,
 PSP@1/3/5, negative hardness, epoch time, NGAME overhead, peak memory) and the plots.
 
+With --seeds, every sampler runs once per seed, into DIR/<sampler>-<seed>, and the report adds
+each sampler's mean ± sd over the seeds and a paired t-test of each sampler against random
+batching (or the first sampler) over the seeds.
+
+A run directory that already holds a finished run (log.jsonl ends with the final evaluation)
+with the same configuration is kept, not trained again: an interrupted comparison is continued
+by running the same command again.
+
 examples:
   ngame compare --out runs/compare
-  ngame compare --samplers random,ngame --epochs 6 --out runs/cmp`;
+  ngame compare --samplers random,ngame --epochs 6 --out runs/cmp
+  ngame compare --samplers random,ngame --seeds 0,1,2,3 --out runs/seeds`;
+
+/** Removes `--flag a,b,...` from argv; its comma-separated values, or undefined when absent. */
+function takeList(argv: string[], flag: string): { list?: string[]; rest: string[] } {
+  const i = argv.indexOf(flag);
+  if (i < 0) return { rest: argv };
+  return { list: (argv[i + 1] ?? '').split(',').filter(Boolean), rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+}
+
+/** True when `dir` holds a finished run (its log has the final evaluation) of exactly `cfg`. */
+function finished(dir: string, cfg: RunConfig): boolean {
+  const log = join(dir, 'log.jsonl');
+  const saved = join(dir, 'config.json');
+  if (!existsSync(log) || !existsSync(saved) || !readFileSync(log, 'utf8').includes('"stage":"final"')) return false;
+  // Key order differs between a config read back and one built from flags: compare sorted.
+  const canon = (c: unknown) => JSON.stringify(c, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
+  return canon(readRunConfig(saved)) === canon(checkConfig(cfg));
+}
 
 export const compareCommand: Command = {
   path: ['compare'],
   summary: 'train every sampler with one config and report them side by side',
   help,
   async run(argv) {
-    const i = argv.indexOf('--samplers');
-    let samplers = SAMPLER_NAMES as string[];
-    if (i >= 0) {
-      samplers = (argv[i + 1] ?? '').split(',').filter(Boolean);
-      argv = [...argv.slice(0, i), ...argv.slice(i + 2)];
-      const bad = samplers.filter((s) => !SAMPLER_NAMES.includes(s as never));
-      if (samplers.length === 0 || bad.length > 0) throw new UsageError(`--samplers: unknown ${bad.join(', ') || '(empty list)'}; choose from ${SAMPLER_NAMES.join(', ')}`);
-    }
-    const values = parseFlags(argv);
+    const s1 = takeList(argv, '--samplers');
+    const samplers = s1.list ?? (SAMPLER_NAMES as string[]);
+    const bad = samplers.filter((s) => !SAMPLER_NAMES.includes(s as never));
+    if (samplers.length === 0 || bad.length > 0) throw new UsageError(`--samplers: unknown ${bad.join(', ') || '(empty list)'}; choose from ${SAMPLER_NAMES.join(', ')}`);
+    const s2 = takeList(s1.rest, '--seeds');
+    if (s2.list && (s2.list.length === 0 || s2.list.some((v) => !/^\d+$/.test(v)))) throw new UsageError(`--seeds: expected non-negative integers separated by commas, got '${s2.list.join(',')}'`);
+    const values = parseFlags(s2.rest);
     if (!values.out) throw new UsageError('--out is required');
     const base = buildConfig(values);
     const dirs: string[] = [];
     try {
-      for (const s of samplers) {
-        const cfg = { ...base, sampler: s as typeof base.sampler, m1: { ...base.m1, evalEvery: base.m1.evalEvery || 1 } };
-        const dir = join(values.out as string, s);
-        await runTraining(cfg, dir, consoleReporter(values.quiet === true));
-        dirs.push(dir);
+      for (const seed of s2.list?.map(Number) ?? [base.seed]) {
+        for (const s of samplers) {
+          const cfg = { ...base, seed, sampler: s as typeof base.sampler, m1: { ...base.m1, evalEvery: base.m1.evalEvery || 1 } };
+          const dir = join(values.out as string, s2.list ? `${s}-${seed}` : s);
+          if (finished(dir, cfg)) console.log(`${dir}: finished already with this configuration, kept`);
+          else await runTraining(cfg, dir, consoleReporter(values.quiet === true));
+          dirs.push(dir);
+        }
       }
     } finally {
       await closeGpu();

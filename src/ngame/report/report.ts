@@ -4,12 +4,12 @@ import { basename, join } from 'node:path';
 import type { Metrics } from '../metrics';
 import { formatComparisonTable } from '../metrics';
 import { writeFileAtomic } from '../../util/fs';
+import { readRunConfig } from '../run-config';
+import { seedsSection, type SeededRun } from './seeds';
 import { lineChart, type Series } from './svg';
 
-interface RunLog {
+interface RunLog extends SeededRun {
   name: string;
-  epochs: Record<string, any>[];
-  final: Record<string, any> | null;
 }
 
 export function readRunLog(dir: string): RunLog {
@@ -26,7 +26,11 @@ export function readRunLog(dir: string): RunLog {
   const final = entries.filter((e) => e.stage === 'final').pop() ?? null;
   const base = basename(dir);
   const name = final?.sampler && final.sampler !== base ? `${final.sampler} (${base})` : base;
-  return { name, epochs: entries.filter((e) => e.stage === 'M1'), final };
+  const epochs = entries.filter((e) => e.stage === 'M1');
+  // The seed is in the run's config.json (runs copied without it simply join no seed study).
+  const configFile = join(dir, 'config.json');
+  const seed = existsSync(configFile) ? readRunConfig(configFile).seed : undefined;
+  return { name, sampler: final?.sampler ?? epochs[0]?.sampler ?? base, seed, epochs, final };
 }
 
 /** Writes report.md and its SVG plots into outDir; returns the Markdown. */
@@ -71,6 +75,7 @@ export function writeReport(runDirs: string[], outDir: string): string {
     }
     md.push('');
   }
+  md.push(...seedsSection(runs));
   md.push('## Training curves', '');
   md.push(plot('loss.svg', 'M1 training loss', 'loss', (e) => e.loss));
   md.push(plot('p1.svg', 'Test P@1 (%)', 'P@1', (e) => e.metrics?.P?.[0]));
