@@ -74,7 +74,7 @@ export function seedsSection(runs: SeededRun[]): string[] {
       if (d.some((x) => Number.isNaN(x))) continue;
       const t = pairedT(d);
       const sign = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(c.digits);
-      md.push(`| ${c.name} | ${d.map(sign).join(', ')} | ${t.ahead}/${t.n} | ${sign(t.mean)} | ${fmt(t.sd, c.digits)} | ${fmt(t.t, 2)} | ${fmt(t.p, 3)} |`);
+      md.push(`| ${c.name} | ${d.map(sign).join(', ')} | ${t.ahead}/${t.n} | ${sign(t.mean)} | ${fmt(t.sd, c.digits)} | ${fmt(t.t, 2)} | ${t.p < 0.001 ? '< 0.001' : fmt(t.p, 3)} |`);
     }
     // "Sooner": the first M1 epoch at which s reaches the baseline's final M1 P@1, per seed.
     const reach = seeds.map((k) => {
