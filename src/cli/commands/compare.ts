@@ -18,9 +18,9 @@ Trains one run per sampler (default: ${SAMPLER_NAMES.join(', ')}) with the same 
 after every M1 epoch, then writes DIR/report/report.md: the side-by-side table (P@1/3/5, nDCG@5,
 PSP@1/3/5, negative hardness, epoch time, NGAME overhead, peak memory) and the plots.
 
-With --seeds, every sampler runs once per seed, into DIR/<sampler>-<seed>, and the report adds
-each sampler's mean ± sd over the seeds and a paired t-test of each sampler against random
-batching (or the first sampler) over the seeds.
+With --seeds (which replaces --seed), every sampler runs once per seed, into
+DIR/<sampler>-<seed>, and the report adds each sampler's mean ± sd over the seeds and a paired
+t-test of each sampler against random batching (or the first sampler) over the seeds.
 
 A run directory that already holds a finished run (log.jsonl ends with the final evaluation)
 with the same configuration is kept, not trained again: an interrupted comparison is continued
