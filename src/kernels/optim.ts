@@ -5,6 +5,10 @@
 //   v = beta2 * v + (1 - beta2) * g^2
 //   p -= lr * (weightDecay * p + (m / bc1) / (sqrt(v / bc2) + eps))
 // bc1 = 1 - beta1^t and bc2 = 1 - beta2^t are computed on the host.
+// The row-sparse variant updates only listed rows of a (numRows, cols) table. Its gradient is
+// either dense (numRows, cols), read at the listed rows, or compact (R, cols): row j of the
+// gradient belongs to rows[j] (a row-sparse gradient's values, src/tensor/ops/bag.ts), so the
+// step costs O(R · cols) whatever the table's size. One kernel serves both (a uniform flag).
 
 import type { AdamHyper } from '../tensor/backend';
 import type { TypedArray } from '../tensor/dtype';
@@ -16,8 +20,9 @@ function checkSame(fn: string, param: TypedArray, others: Record<string, TypedAr
   }
 }
 
-function adamStep(param: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, i: number, h: AdamHyper): void {
-  const g = grad[i] * h.gradScale;
+/** Updates element i of param, m, v from element gi of grad. */
+function adamStep(param: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, i: number, h: AdamHyper, gi = i): void {
+  const g = grad[gi] * h.gradScale;
   m[i] = h.beta1 * m[i] + (1 - h.beta1) * g;
   v[i] = h.beta2 * v[i] + (1 - h.beta2) * g * g;
   const update = m[i] / h.bc1 / (Math.sqrt(v[i] / h.bc2) + h.eps);
@@ -30,15 +35,24 @@ export function adamwRef(param: TypedArray, grad: TypedArray, m: TypedArray, v: 
   for (let i = 0; i < param.length; i++) adamStep(param, grad, m, v, i, h);
 }
 
-/** Row-sparse AdamW: only the listed rows (unique) of the (numRows, cols) tables are read and changed. */
-export function adamRowsRef(param: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, rows: Int32Array, cols: number, h: AdamHyper): void {
+/**
+ * Row-sparse AdamW: only the listed rows (unique) of the (numRows, cols) param, m, v are read and
+ * changed. grad is (numRows, cols), or with `compact` (rows.length, cols): row j for rows[j].
+ */
+export function adamRowsRef(
+  param: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, rows: Int32Array, cols: number, h: AdamHyper, compact = false,
+): void {
   const fn = 'adamRowsRef';
-  checkSame(fn, param, { grad, m, v });
+  checkSame(fn, param, compact ? { m, v } : { grad, m, v });
+  if (compact && grad.length !== rows.length * cols) {
+    throw new Error(`${fn}: compact grad has ${grad.length} elements, need rows · cols = ${rows.length} · ${cols}`);
+  }
   const numRows = Math.floor(param.length / cols);
   for (let j = 0; j < rows.length; j++) {
     const r = rows[j];
     if (!Number.isInteger(r) || r < 0 || r >= numRows) throw new Error(`${fn}: rows[${j}] = ${r} is out of range [0, ${numRows})`);
-    for (let c = 0; c < cols; c++) adamStep(param, grad, m, v, r * cols + c, h);
+    const g0 = compact ? j * cols : r * cols;
+    for (let c = 0; c < cols; c++) adamStep(param, grad, m, v, r * cols + c, h, g0 + c);
   }
 }
 
@@ -50,9 +64,10 @@ const WG = 64;
 
 const HYPER_FIELDS = 'lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, bc1: f32, bc2: f32, gradScale: f32,';
 
+// Element i of param, m, v from element gi of grad.
 const ADAM_STEP_WGSL = `
-fn adamStep(i: u32) {
-  let g = grad[i] * P.gradScale;
+fn adamStep(i: u32, gi: u32) {
+  let g = grad[gi] * P.gradScale;
   let mi = P.beta1 * m[i] + (1.0 - P.beta1) * g;
   let vi = P.beta2 * v[i] + (1.0 - P.beta2) * g * g;
   m[i] = mi;
@@ -76,14 +91,14 @@ ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linearIndex(gid, nwg, ${WG}u);
-  if (i < P.n) { adamStep(i); }
+  if (i < P.n) { adamStep(i, i); }
 }
 `,
 };
 
 const ADAM_ROWS: Kernel = {
   name: 'adam_rows',
-  wgsl: `struct Params { count: u32, cols: u32, numRows: u32, ${HYPER_FIELDS} }
+  wgsl: `struct Params { count: u32, cols: u32, numRows: u32, compact: u32, ${HYPER_FIELDS} }
 @group(0) @binding(0) var<uniform> P: Params;
 ${BINDINGS}
 @group(0) @binding(5) var<storage, read> rows: array<i32>;
@@ -91,12 +106,14 @@ ${ADAM_STEP_WGSL}
 ${LINEAR_INDEX_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  // Invocation id covers (j, c) over the listed rows: element (rows[j], c) of the tables.
+  // Invocation id covers (j, c) over the listed rows: element (rows[j], c) of the tables, and
+  // element (j, c) of a compact gradient, which is element id.
   let id = linearIndex(gid, nwg, ${WG}u);
   if (id >= P.count) { return; }
   let r = rows[id / P.cols];
   if (r < 0 || u32(r) >= P.numRows) { return; } // validated on the host; never touch memory out of bounds
-  adamStep(u32(r) * P.cols + id % P.cols);
+  let i = u32(r) * P.cols + id % P.cols;
+  adamStep(i, select(i, id, P.compact != 0u));
 }
 `,
 };
@@ -118,9 +135,17 @@ export function adamwGpu(rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: GPUB
   });
 }
 
-/** Row-sparse AdamW: only the listed rows (host i32, unique) of the (numRows, cols) f32 tables change. */
-export function adamRowsGpu(rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: GPUBuffer, v: GPUBuffer, rows: Int32Array, cols: number, h: AdamHyper): void {
+/**
+ * Row-sparse AdamW: only the listed rows (host i32, unique) of the (numRows, cols) f32 param, m,
+ * v change. grad is (numRows, cols), or with `compact` (rows.length, cols): row j for rows[j].
+ */
+export function adamRowsGpu(
+  rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: GPUBuffer, v: GPUBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false,
+): void {
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`adamRowsGpu: bad cols = ${cols}`);
+  if (compact && grad.size < rows.length * cols * 4) {
+    throw new Error(`adamRowsGpu: compact grad holds ${grad.size} bytes, rows · cols = ${rows.length} · ${cols} f32 need ${rows.length * cols * 4}`);
+  }
   const numRows = Math.floor(param.size / 4 / cols);
   for (let j = 0; j < rows.length; j++) {
     if (!Number.isInteger(rows[j]) || rows[j] < 0 || rows[j] >= numRows) {
@@ -132,7 +157,7 @@ export function adamRowsGpu(rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: G
   const count = rows.length * cols;
   rt.run(ADAM_ROWS, {
     buffers: [param, grad, m, v, rowsBuf],
-    uniforms: hyper(new UniformWriter().u32(count).u32(cols).u32(numRows), h),
+    uniforms: hyper(new UniformWriter().u32(count).u32(cols).u32(numRows).u32(compact ? 1 : 0), h),
     workgroups: rt.grid(Math.ceil(count / WG)),
   });
   rt.release(rowsBuf); // later reuse is ordered after this dispatch (uploads avoid pending buffers)

@@ -1,7 +1,10 @@
 // AdamW (Loshchilov & Hutter) for the encoder: decoupled weight decay except on biases and
 // LayerNorm parameters, a linear warmup then linear decay learning-rate schedule, and global-norm
 // gradient clipping. Tables marked sparse (token embeddings) may be updated row-sparsely
-// (sparse-adam.ts) when the step is told which rows the batch touched.
+// (sparse-adam.ts) when the step is told which rows the batch touched. A parameter with a
+// row-sparse gradient (param.sparseGrad, from T.embeddingBag) is always updated lazily on its
+// rows only, at cost O(R · cols): untouched rows keep parameters and moments (no weight decay
+// either); its values count in the global norm.
 //
 // A step reads back from the device at most once: the squared gradient norm (when clipping) and
 // the loss (when given) are packed into one small tensor and read together. The update itself
@@ -10,7 +13,10 @@
 import * as T from '../tensor';
 import type { Tensor } from '../tensor';
 import type { Params } from './params';
-import { adamHyper, adamRowsUpdate, Moments, uniqueRows, type AdamCoefficients, type AdamState, type OptimTarget } from './sparse-adam';
+import {
+  adamHyper, adamRowsUpdate, adamSparseUpdate, Moments, stepGrad, unionRows,
+  type AdamCoefficients, type AdamState, type OptimTarget, type StepGrad,
+} from './sparse-adam';
 
 export interface AdamWConfig extends AdamCoefficients {
   /** Clip the global gradient norm to this value (0: no clipping). */
@@ -55,7 +61,11 @@ export interface StepOptions {
   loss?: Tensor;
   /** Any other f32 tensor the caller needs on the host this step, read in the same readback. */
   extra?: Tensor;
-  /** Rows touched by this batch, per sparse parameter name: those tables get a row-sparse update. */
+  /**
+   * Rows touched by this batch, per sparse parameter name: those tables get a row-sparse update
+   * from their dense gradient. Not needed for a row-sparse gradient (it lists its rows); a table
+   * with both gets their sum on the listed rows and the sparse gradient's rows.
+   */
   rows?: Record<string, ArrayLike<number>>;
 }
 
@@ -110,29 +120,63 @@ export class AdamW {
     return scheduledLr(this.stepCount, this.config);
   }
 
+  /** The gradient each target's next update applies (see stepGrad); release with releaseGrads. */
+  private collectGrads(): { t: OptimParam; p: Tensor; g: StepGrad }[] {
+    const out: { t: OptimParam; p: Tensor; g: StepGrad }[] = [];
+    for (const t of this.targets) {
+      const p = t.get();
+      const g = stepGrad(p);
+      if (g) out.push({ t, p, g });
+    }
+    return out;
+  }
+
+  private static releaseGrads(grads: { g: StepGrad }[]): void {
+    for (const { g } of grads) g.temp?.release();
+  }
+
   /**
-   * Squared global gradient norm as a device scalar [1]: Σ over parameters of Σ g². null when no
-   * parameter has a gradient.
+   * Squared global gradient norm as a device scalar [1]: Σ over parameters of Σ g², a row-sparse
+   * gradient counting its values (the rows it leaves out are zero). null when no parameter has a
+   * gradient.
    */
   gradNormSquared(): Tensor | null {
+    const grads = this.collectGrads();
+    try {
+      return AdamW.normSquared(grads.map((e) => e.g));
+    } finally {
+      AdamW.releaseGrads(grads);
+    }
+  }
+
+  private static normSquared(grads: StepGrad[]): Tensor | null {
     return T.scope(() => {
       let acc: Tensor | null = null;
-      for (const t of this.targets) {
-        const g = t.get().grad;
-        if (!g) continue;
-        const s = T.sumAll(T.square(g));
+      for (const g of grads) {
+        const s = T.sumAll(T.square(g.sparse ? g.sparse.values : g.dense!));
         acc = acc ? T.add(acc, s) : s;
       }
       return acc;
     });
   }
 
-  /** One update from the gradients in param.grad (call after backward; zero them afterwards). */
+  /**
+   * One update from the gradients in param.grad and param.sparseGrad (call after backward; zero
+   * them afterwards).
+   */
   async step(opts: StepOptions = {}): Promise<StepInfo> {
+    const grads = this.collectGrads();
+    try {
+      return await this.update(grads, opts);
+    } finally {
+      AdamW.releaseGrads(grads);
+    }
+  }
+
+  private async update(grads: { t: OptimParam; p: Tensor; g: StepGrad }[], opts: StepOptions): Promise<StepInfo> {
     const cfg = this.config;
     const lr = this.lr;
     const clip = cfg.clipNorm > 0;
-
     // The single readback: [Σg², loss] (either may be absent).
     let gradNorm: number | undefined;
     let loss: number | undefined;
@@ -141,7 +185,7 @@ export class AdamW {
       const packed = T.noGrad(() =>
         T.scope(() => {
           const parts: Tensor[] = [];
-          const n2 = clip ? this.gradNormSquared() : null;
+          const n2 = clip ? AdamW.normSquared(grads.map((e) => e.g)) : null;
           if (n2) parts.push(n2);
           if (opts.loss) parts.push(T.reshape(opts.loss, [opts.loss.size]));
           if (opts.extra) parts.push(T.reshape(opts.extra, [opts.extra.size]));
@@ -152,7 +196,7 @@ export class AdamW {
         const host = await packed.data();
         packed.release();
         let k = 0;
-        if (clip && this.targets.some((t) => t.get().grad)) gradNorm = Math.sqrt(host[k++]);
+        if (clip && grads.length > 0) gradNorm = Math.sqrt(host[k++]);
         if (opts.loss) loss = opts.loss.size === 1 ? host[k] : undefined;
         if (opts.loss) k += opts.loss.size;
         if (opts.extra) extra = (host as Float32Array).slice(k, k + opts.extra.size);
@@ -164,16 +208,19 @@ export class AdamW {
     const gradScale = gradNorm !== undefined && gradNorm > cfg.clipNorm ? cfg.clipNorm / (gradNorm + 1e-6) : 1;
 
     this.stepCount++;
-    for (const t of this.targets) {
-      const p = t.get();
-      const g = p.grad;
-      if (!g) continue;
+    for (const { t, p, g } of grads) {
       const m = this.moments.m.get(t.name)!;
       const v = this.moments.v.get(t.name)!;
       const h = adamHyper(cfg, this.stepCount, lr, t.decay ? cfg.weightDecay : 0, gradScale);
+      if (g.sparse) {
+        adamSparseUpdate(p, m, v, g.sparse, h, t.name);
+        continue;
+      }
+      // Dense (or dense + sparse summed): the listed rows and the sparse part's, else everything.
+      const dense = g.dense!;
       const rows = t.sparse ? opts.rows?.[t.name] : undefined;
-      if (rows) adamRowsUpdate(p, m, v, uniqueRows(rows, p.shape[0]), h, t.name);
-      else p.backend.adamw(p.buf, g.buf, m.buf, v.buf, p.size, h);
+      if (rows) adamRowsUpdate(p, m, v, unionRows(rows, g.touched, p.shape[0]), h, t.name, dense);
+      else p.backend.adamw(p.buf, dense.buf, m.buf, v.buf, p.size, h);
     }
     return { step: this.stepCount, lr, loss, gradNorm, gradScale, extra };
   }

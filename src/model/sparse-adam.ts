@@ -2,13 +2,18 @@
 // changes only the rows the batch touched, so its cost scales with the batch, not the table.
 // "Lazy" Adam: an untouched row keeps its parameters and its moments m, v unchanged (they do not
 // decay on steps that skip the row); bias corrections use the global step count, as PyTorch's
-// SparseAdam does. The gradient of a table (from T.embedding's scatter-add) is a dense
-// (rows, cols) buffer that is zero outside the touched rows; only those rows are read.
+// SparseAdam does. A table's gradient comes in one of two forms:
+// - dense (param.grad, from T.embedding's scatter-add): a (rows, cols) buffer that is zero
+//   outside the touched rows, which the caller lists; only those rows are read;
+// - row-sparse (param.sparseGrad, from T.embeddingBag): the touched rows and a compact (R, cols)
+//   values tensor; the step reads the rows from the gradient itself, cost O(R · cols).
+// Weight decay, when set, applies to the updated rows only (lazy, like the moments).
 //
-// This file also holds what the dense AdamW (optim.ts) shares: moment state and its export.
+// This file also holds what the dense AdamW (optim.ts) shares: moment state and its export, and
+// the choice of which gradient form a step applies (stepGrad).
 
 import * as T from '../tensor';
-import type { AdamHyper, Tensor } from '../tensor';
+import type { AdamHyper, RowSparse, Tensor } from '../tensor';
 import type { HostTensor } from './params';
 
 export interface AdamCoefficients {
@@ -104,9 +109,11 @@ export class Moments {
   }
 }
 
-/** Updates only `rows` (ascending unique, as uniqueRows gives) of a (numRows, cols) table in place. */
-export function adamRowsUpdate(param: Tensor, m: Tensor, v: Tensor, rows: Int32Array, h: AdamHyper, name = 'table'): void {
-  const grad = param.grad;
+/**
+ * Updates only `rows` (ascending unique, as uniqueRows gives) of a (numRows, cols) table in place,
+ * reading the dense (numRows, cols) gradient `grad` (default param.grad) at those rows.
+ */
+export function adamRowsUpdate(param: Tensor, m: Tensor, v: Tensor, rows: Int32Array, h: AdamHyper, name = 'table', grad = param.grad): void {
   if (!grad) return;
   if (param.rank !== 2) throw new Error(`sparse Adam: "${name}" must be a (rows, cols) table, got [${param.shape.join(', ')}]`);
   const [numRows, cols] = param.shape;
@@ -116,6 +123,54 @@ export function adamRowsUpdate(param: Tensor, m: Tensor, v: Tensor, rows: Int32A
   }
   if (rows.length === 0) return;
   param.backend.adamRows(param.buf, grad.buf, m.buf, v.buf, rows, cols, h);
+}
+
+/**
+ * Lazy Adam from a row-sparse gradient: only its rows of the (numRows, cols) table and moments
+ * change, reading its compact (R, cols) values; cost O(R · cols), whatever numRows is.
+ */
+export function adamSparseUpdate(param: Tensor, m: Tensor, v: Tensor, g: RowSparse, h: AdamHyper, name = 'table'): void {
+  if (param.rank !== 2 || param.shape[0] !== g.numRows || param.shape[1] !== g.cols) {
+    throw new Error(`sparse Adam: row-sparse gradient for a (${g.shape.join(', ')}) table given for "${name}" [${param.shape.join(', ')}]`);
+  }
+  if (g.values.dtype !== param.dtype) throw new Error(`sparse Adam: gradient of "${name}" is ${g.values.dtype}, the table ${param.dtype}`);
+  if (g.rows.length === 0) return;
+  // RowSparse guarantees ascending unique rows in range.
+  param.backend.adamRows(param.buf, g.values.buf, m.buf, v.buf, g.rows, g.cols, h, true);
+}
+
+/**
+ * The gradient a step applies to `p`: its dense `.grad` or its row-sparse `.sparseGrad`; when it
+ * has both, their sum as one dense tensor (`temp`, made here: release it after the update) and
+ * `touched`, the rows the sparse part covers (a row-restricted update must include them).
+ * null when p has no gradient.
+ */
+export interface StepGrad {
+  dense: Tensor | null;
+  sparse: RowSparse | null;
+  touched: Int32Array | null;
+  temp: Tensor | null;
+}
+
+export function stepGrad(p: Tensor): StepGrad | null {
+  const { grad, sparseGrad } = p;
+  if (grad && sparseGrad) {
+    const sum = T.keep(T.noGrad(() => T.scope(() => T.add(grad, T.rowSparseToDense(sparseGrad)))));
+    return { dense: sum, sparse: null, touched: sparseGrad.rows, temp: sum };
+  }
+  if (sparseGrad) return { dense: null, sparse: sparseGrad, touched: null, temp: null };
+  if (grad) return { dense: grad, sparse: null, touched: null, temp: null };
+  return null;
+}
+
+/** uniqueRows of the listed ids together with `extra` rows (either may be absent). */
+export function unionRows(ids: ArrayLike<number> | undefined, extra: Int32Array | null, numRows: number): Int32Array {
+  if (!extra) return uniqueRows(ids ?? [], numRows);
+  if (!ids) return extra;
+  const all = new Int32Array(ids.length + extra.length);
+  for (let i = 0; i < ids.length; i++) all[i] = ids[i];
+  all.set(extra, ids.length);
+  return uniqueRows(all, numRows);
 }
 
 /**
@@ -134,17 +189,25 @@ export class SparseAdam {
   }
 
   /**
-   * One update of the listed rows of each table (`rows[name]`: any ids, deduplicated here).
-   * Tables without an entry are left alone.
+   * One update per table. A table with a row-sparse gradient (param.sparseGrad) updates exactly
+   * its rows (rows[name] is not needed). A table with a dense gradient updates the listed rows
+   * (`rows[name]`: any ids, deduplicated here) and is left alone without an entry. With both
+   * gradients, their sum is applied to the listed rows and the sparse gradient's rows.
    */
-  step(rows: Record<string, ArrayLike<number>>, opts: { lr?: number; gradScale?: number } = {}): void {
+  step(rows: Record<string, ArrayLike<number>> = {}, opts: { lr?: number; gradScale?: number } = {}): void {
     this.stepCount++;
     const h = adamHyper(this.coeffs, this.stepCount, opts.lr ?? this.coeffs.lr, this.coeffs.weightDecay, opts.gradScale ?? 1);
     for (const t of this.targets) {
       const ids = rows[t.name];
-      if (!ids) continue;
       const p = t.get();
-      adamRowsUpdate(p, this.moments.m.get(t.name)!, this.moments.v.get(t.name)!, uniqueRows(ids, p.shape[0]), h, t.name);
+      if (!ids && !p.sparseGrad) continue;
+      const g = stepGrad(p);
+      if (!g) continue;
+      const m = this.moments.m.get(t.name)!;
+      const v = this.moments.v.get(t.name)!;
+      if (g.sparse) adamSparseUpdate(p, m, v, g.sparse, h, t.name);
+      else adamRowsUpdate(p, m, v, unionRows(ids, g.touched, p.shape[0]), h, t.name, g.dense);
+      g.temp?.release();
     }
   }
 

@@ -110,12 +110,24 @@ export interface Backend {
   scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType): BackendBuffer;
   /** Row-wise top-k of x (rows, cols): values (rows, k) descending, indices i32 (rows, k); ties -> lower index. */
   topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType): { values: BackendBuffer; indices: BackendBuffer };
+  /**
+   * Weighted bag sums: out (B, cols), out[b, :] = Σ_{t in [offsets[b], offsets[b+1])} weights[t] ·
+   * table[ids[t], :], summed in increasing t (bags longer than BAG_CHUNK tokens in fixed chunks,
+   * identically on both backends); an empty bag gives zeros. table (numRows, cols) of `dtype`;
+   * ids i32 (nnz), weights (nnz, rounded to `dtype`) and offsets i32 (B + 1) are host arrays,
+   * validated first (src/kernels/embedding-bag.ts validateBags). Also the row-sparse backward.
+   */
+  embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType): BackendBuffer;
   /** out (rows, cols) = 0, then out[r, idx[r, j]] = src[r, j] (indices unique per row, as top-k gives). */
   scatterCols(src: BackendBuffer, idx: BackendBuffer, rows: number, k: number, cols: number, dtype: DType): BackendBuffer;
 
   // ---- optimizers (in place) ----
   /** AdamW on n elements: m, v, param updated in place. */
   adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, n: number, h: AdamHyper): void;
-  /** Row-sparse Adam: only the rows listed in `rows` (host i32, unique) of the (numRows, cols) param/grad/m/v tables are read and changed. */
-  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper): void;
+  /**
+   * Row-sparse Adam: only the rows listed in `rows` (host i32, unique) of the (numRows, cols)
+   * param/m/v tables are read and changed. grad is (numRows, cols) and read at those rows, or,
+   * when `compact`, (rows.length, cols) with row j belonging to rows[j] (cost O(rows · cols)).
+   */
+  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact?: boolean): void;
 }

@@ -20,12 +20,46 @@ export class Storage {
   }
 }
 
+/**
+ * A row-sparse gradient of a (numRows, cols) table: row rows[j] of the gradient is values[j, :]
+ * (values: (R, cols), R = rows.length), every other row is zero; rows are ascending and unique.
+ * Ops whose gradient touches few rows of a big table (embeddingBag) return one from their
+ * backward. Autograd keeps it on a leaf as `sparseGrad` (coalescing repeated uses), densifies it
+ * for any other tensor; the row-sparse optimizer steps read it at cost O(R · cols).
+ * The holder owns `values` (release() frees it).
+ */
+export class RowSparse {
+  constructor(readonly rows: Int32Array, readonly values: Tensor, readonly numRows: number) {
+    if (values.rank !== 2 || values.shape[0] !== rows.length) {
+      throw new Error(`RowSparse: values ${shapeStr(values.shape)} must be (rows, cols) with ${rows.length} rows`);
+    }
+    for (let j = 0; j < rows.length; j++) {
+      if (!(rows[j] >= 0 && rows[j] < numRows) || (j > 0 && rows[j] <= rows[j - 1])) {
+        throw new Error(`RowSparse: rows must be ascending, unique and in [0, ${numRows}); rows[${j}] = ${rows[j]}`);
+      }
+    }
+  }
+  get cols(): number {
+    return this.values.shape[1];
+  }
+  /** The dense shape this gradient stands for: (numRows, cols). */
+  get shape(): number[] {
+    return [this.numRows, this.cols];
+  }
+  release(): void {
+    this.values.release();
+  }
+}
+
+/** What a backward returns per input: a dense gradient (same shape), a row-sparse one, or null. */
+export type Grad = Tensor | RowSparse | null;
+
 /** How a tensor was made: its inputs and the function that maps its gradient to theirs. */
 export interface GradNode {
   op: string;
   inputs: Tensor[];
   /** Returns one gradient per input (null where an input needs none). */
-  backward: (grad: Tensor) => (Tensor | null)[];
+  backward: (grad: Tensor) => Grad[];
   /** The profiling label (withLabel) in force when the op ran; backward runs under it again. */
   label?: string | null;
 }
@@ -37,7 +71,14 @@ export class Tensor {
   readonly shape: number[];
   readonly size: number;
   requiresGrad = false;
+  /** Dense gradient of a leaf, same shape as the tensor (accumulates until zeroGrad). */
   grad: Tensor | null = null;
+  /**
+   * Row-sparse gradient of a leaf table, kept apart from `grad` (which stays dense): the leaf's
+   * full gradient is grad + (sparseGrad scattered to its rows). Set by backward through ops such
+   * as embeddingBag; coalesced (rows sorted, duplicates summed) when several arrive.
+   */
+  sparseGrad: RowSparse | null = null;
   node: GradNode | null = null;
   /** Host copy of integer index tensors made from host data (scatter-add needs the indices on the host). */
   host: Int32Array | null = null;
@@ -63,7 +104,7 @@ export class Tensor {
     return this.released;
   }
 
-  /** Frees this tensor's hold on its buffer (and its gradient). Safe to call twice. */
+  /** Frees this tensor's hold on its buffer (and its gradients). Safe to call twice. */
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -72,6 +113,10 @@ export class Tensor {
     if (this.grad) {
       this.grad.release();
       this.grad = null;
+    }
+    if (this.sparseGrad) {
+      this.sparseGrad.release();
+      this.sparseGrad = null;
     }
     untrack(this);
   }
@@ -126,6 +171,7 @@ export function keep<T extends Tensor | null>(t: T): T {
 function collect(x: unknown, out: Set<Tensor>, depth = 0): void {
   if (depth > 4 || x === null || x === undefined) return;
   if (x instanceof Tensor) out.add(x);
+  else if (x instanceof RowSparse) out.add(x.values);
   else if (Array.isArray(x)) for (const v of x) collect(v, out, depth + 1);
   else if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
     for (const v of Object.values(x as object)) collect(v, out, depth + 1);
@@ -133,8 +179,8 @@ function collect(x: unknown, out: Set<Tensor>, depth = 0): void {
 }
 
 /**
- * Runs fn; every tensor created inside and not returned (directly, or in an array or plain
- * object) is released at the end. Returned tensors move to the enclosing scope.
+ * Runs fn; every tensor created inside and not returned (directly, in a RowSparse, or in an
+ * array or plain object) is released at the end. Returned tensors move to the enclosing scope.
  */
 export function scope<T>(fn: () => T): T {
   const mine = new Set<Tensor>();
@@ -226,7 +272,7 @@ export function makeOutput(
   shape: Shape,
   dtype: DType,
   inputs: Tensor[],
-  backward?: (grad: Tensor) => (Tensor | null)[],
+  backward?: (grad: Tensor) => Grad[],
 ): Tensor {
   const t = new Tensor(new Storage(backend, buf), shape, dtype);
   if (backward && gradEnabled && inputs.some((x) => x.requiresGrad)) {
@@ -237,7 +283,7 @@ export function makeOutput(
 }
 
 /** A tensor viewing the same storage with another shape (no copy). */
-export function makeView(src: Tensor, shape: Shape, op: string, backward?: (grad: Tensor) => (Tensor | null)[]): Tensor {
+export function makeView(src: Tensor, shape: Shape, op: string, backward?: (grad: Tensor) => Grad[]): Tensor {
   const t = new Tensor(src.storage.retain(), shape, src.dtype);
   if (backward && gradEnabled && src.requiresGrad) {
     t.requiresGrad = true;

@@ -5,6 +5,19 @@ import { Rng } from '../../src/util/rng';
 
 export const cpu = new CpuBackend();
 
+/** A leaf's whole gradient as a dense array: its dense .grad plus its row-sparse .sparseGrad. */
+function leafGrad(x: Tensor): Float64Array {
+  const out = x.grad ? Float64Array.from(x.grad.dataSync()) : new Float64Array(x.size);
+  const s = x.sparseGrad;
+  if (s) {
+    const v = s.values.dataSync();
+    s.rows.forEach((r, j) => {
+      for (let c = 0; c < s.cols; c++) out[r * s.cols + c] += v[j * s.cols + c];
+    });
+  }
+  return out;
+}
+
 export interface Input {
   shape: number[];
   /** Values; random normal if omitted. */
@@ -44,7 +57,7 @@ export function gradCheck(f: (xs: Tensor[]) => Tensor, inputs: Input[], seed = 1
       }
       const loss = sumAll(mul(y, tensor(weights, outShape, { backend: cpu, dtype: 'f64' })));
       if (withGrad) backward(loss);
-      const grads = xs.map((x, i) => (inputs[i].constant ? null : (x.grad ? (x.grad.dataSync() as Float64Array) : new Float64Array(x.size))));
+      const grads = xs.map((x, i) => (inputs[i].constant ? null : leafGrad(x)));
       return { loss: loss.dataSync()[0], grads };
     });
 

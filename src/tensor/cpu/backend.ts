@@ -12,6 +12,7 @@ import { softmaxGradRef, softmaxRef } from '../../kernels/softmax';
 import { layerNormGradRef, layerNormRef } from '../../kernels/layernorm';
 import { gatherRef, scatterAddRef, scatterColsRef } from '../../kernels/gather';
 import { topkRef } from '../../kernels/topk';
+import { embeddingBagRef } from '../../kernels/embedding-bag';
 import { adamRowsRef, adamwRef } from '../../kernels/optim';
 
 export class CpuBuffer implements BackendBuffer {
@@ -116,6 +117,9 @@ export class CpuBackend implements Backend {
   scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number) {
     return this.wrap(scatterAddRef(d(src), idx, numRows, cols));
   }
+  embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number) {
+    return this.wrap(embeddingBagRef(d(table), ids, weights, offsets, B, numRows, cols));
+  }
   topk(x: BackendBuffer, rows: number, cols: number, k: number) {
     const r = topkRef(d(x), rows, cols, k);
     return { values: this.wrap(r.values), indices: this.wrap(r.indices) };
@@ -126,8 +130,8 @@ export class CpuBackend implements Backend {
   adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, _n: number, h: AdamHyper): void {
     adamwRef(d(param), d(grad), d(m), d(v), h);
   }
-  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper): void {
-    adamRowsRef(d(param), d(grad), d(m), d(v), rows, cols, h);
+  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false): void {
+    adamRowsRef(d(param), d(grad), d(m), d(v), rows, cols, h, compact);
   }
 }
 

@@ -13,6 +13,7 @@ import { softmaxGpu, softmaxGradGpu } from '../../kernels/softmax';
 import { layerNormGpu, layerNormGradGpu } from '../../kernels/layernorm';
 import { gatherGpu, scatterAddGpu, scatterColsGpu } from '../../kernels/gather';
 import { topkGpu } from '../../kernels/topk';
+import { embeddingBagGpu } from '../../kernels/embedding-bag';
 import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
 
 export class GpuBuffer implements BackendBuffer {
@@ -156,6 +157,10 @@ export class WebGpuBackend implements Backend {
     this.check(dtype);
     return this.w(scatterAddGpu(this.rt, g(src), idx, numRows, cols));
   }
+  embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType) {
+    this.check(dtype);
+    return this.w(embeddingBagGpu(this.rt, g(table), ids, weights, offsets, B, numRows, cols));
+  }
   topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType) {
     this.check(dtype);
     const r = topkGpu(this.rt, g(x), rows, cols, k);
@@ -168,7 +173,7 @@ export class WebGpuBackend implements Backend {
   adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, n: number, h: AdamHyper): void {
     adamwGpu(this.rt, g(param), g(grad), g(m), g(v), n, h);
   }
-  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper): void {
-    adamRowsGpu(this.rt, g(param), g(grad), g(m), g(v), rows, cols, h);
+  adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false): void {
+    adamRowsGpu(this.rt, g(param), g(grad), g(m), g(v), rows, cols, h, compact);
   }
 }
