@@ -23,6 +23,8 @@ export interface ValidationSet {
   Y: CSR;
   /** Filter pairs of these documents, rows renumbered to 0..ids.length-1. */
   filter: Pairs;
+  /** (val docs × features) their bag-of-words rows, when the dataset has feature files. */
+  features?: CSR;
 }
 
 /** The β values tried: 0, 0.1, …, 1. */
@@ -51,12 +53,15 @@ export function holdOutValidation(data: Dataset, fraction: number, seed: number)
     texts: Array.from(valIds, (r) => data.trainTexts[r]),
     Y: selectRows(data.trainY, valIds),
     filter: selectPairs(data.filterTrain, valIds, N, data.trainY.cols),
+    ...(data.features ? { features: selectRows(data.features.train, valIds) } : {}),
   };
   const train: Dataset = {
     ...data,
     trainTexts: Array.from(trainIds, (r) => data.trainTexts[r]),
     trainY: selectRows(data.trainY, trainIds),
     filterTrain: selectPairs(data.filterTrain, trainIds, N, data.trainY.cols),
+    // Feature rows follow their documents, like texts and labels; test and label rows stay.
+    ...(data.features ? { features: { ...data.features, train: selectRows(data.features.train, trainIds) } } : {}),
   };
   return { data: train, val };
 }

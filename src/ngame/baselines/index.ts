@@ -1,4 +1,5 @@
 // Public API of the classical baselines.
-export { tokenize, TfidfVectorizer } from './tfidf';
+export { tokenize, tfidfTerms, TfidfVectorizer, DEFAULT_TFIDF_OPTIONS } from './tfidf';
+export type { TfidfOptions, TfidfJSON } from './tfidf';
 export { tfidfBaselines } from './knn';
 export type { BaselineInputs, BaselineOptions, BaselineScores } from './knn';

@@ -7,16 +7,10 @@
 // Readers in this folder produce rows with strictly increasing column ids (no duplicates);
 // score matrices may keep their columns in any order (metrics rank by value, not position).
 
-export interface CSR {
-  rows: number;
-  cols: number;
-  /** (rows + 1) offsets into indices/values; indptr[0] = 0, indptr[rows] = nnz. */
-  indptr: Int32Array;
-  /** (nnz) column ids. */
-  indices: Int32Array;
-  /** (nnz) values; 1.0 for label matrices, scores for prediction matrices. */
-  values: Float32Array;
-}
+// The interface itself is defined in src/util/csr.ts (src/model needs it too); re-exported here so
+// every import from this folder keeps working.
+import type { CSR } from '../../util/csr';
+export type { CSR };
 
 /** A list of (row, col) pairs, e.g. the filter pairs of a dataset. */
 export interface Pairs {
@@ -179,4 +173,21 @@ export function csrEqual(a: CSR, b: CSR): boolean {
     if (!Object.is(a.values[i], b.values[i])) return false;
   }
   return true;
+}
+
+/**
+ * Scales every row of m in place to unit L2 norm (sum of squares in float64, then one float32
+ * rounding per value); rows with norm 0 (empty, or all zeros) are left as they are. Returns m.
+ */
+export function l2NormalizeRows(m: CSR): CSR {
+  for (let r = 0; r < m.rows; r++) {
+    const a = m.indptr[r];
+    const b = m.indptr[r + 1];
+    let ss = 0;
+    for (let i = a; i < b; i++) ss += m.values[i] * m.values[i];
+    if (!(ss > 0)) continue;
+    const norm = Math.sqrt(ss);
+    for (let i = a; i < b; i++) m.values[i] = m.values[i] / norm;
+  }
+  return m;
 }

@@ -5,6 +5,8 @@
 //                    filter_labels_train.txt filter_labels_test.txt (optional)
 //   or LF JSON-lines: trn.json.gz tst.json.gz lbl.json.gz (title = short, content = long text),
 //                    with the same optional filter files.
+// Either layout may add the repository's bag-of-words feature files trn_X_Xf.txt tst_X_Xf.txt
+// lbl_X_Xf.txt (or Y_Xf.txt), read into Dataset.features (bow-features.ts).
 import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { CSR, Pairs } from './csr';
@@ -12,6 +14,7 @@ import { findDataFile } from './lines';
 import { readSparseMatrix } from './sparse-file';
 import { readFilterPairs, readTexts } from './text-file';
 import { readLfJson, targetsToCSR } from './json-lines';
+import { readBowFeatures, type BowFeatures } from './bow-features';
 import { DEFAULT_DATASET_DIR, DEFAULT_DATASET_HAS_LONG_TEXT, DEFAULT_DATASET_NAME } from '../default-dataset';
 
 export type TextKind = 'short' | 'long';
@@ -32,10 +35,18 @@ export interface Dataset {
   filterTrain: Pairs;
   /** (test doc, label) pairs to drop from test-set predictions before computing metrics. */
   filterTest: Pairs;
+  /**
+   * The XC repository's bag-of-words features when the directory has the three feature files
+   * (rows L2-normalised, one row per train doc / test doc / label); undefined otherwise. When
+   * present they replace the computed TF-IDF as the bag-of-embeddings encoder's input.
+   */
+  features?: BowFeatures;
 }
 
 export interface LoadOptions {
   text?: TextKind;
+  /** Read the bag-of-words feature files when present (default true); false leaves features undefined. */
+  features?: boolean;
 }
 
 const NO_PAIRS = (): Pairs => ({ row: new Int32Array(0), col: new Int32Array(0) });
@@ -59,7 +70,12 @@ export async function loadDataset(dir?: string, opts: LoadOptions = {}): Promise
   const parts = xcMatrix ? await loadXcText(root, text) : await loadLfJsonDir(root, text);
   const filterTrain = await optionalFilter(root, 'filter_labels_train.txt', parts.trainY);
   const filterTest = await optionalFilter(root, 'filter_labels_test.txt', parts.testY);
-  return { name, dir: root, text, ...parts, filterTrain, filterTest };
+  const features =
+    opts.features === false
+      ? undefined
+      : await readBowFeatures(root, { train: parts.trainTexts.length, test: parts.testTexts.length, labels: parts.labelTexts.length });
+  // Without feature files the key stays absent, so such a Dataset looks exactly as before.
+  return { name, dir: root, text, ...parts, filterTrain, filterTest, ...(features ? { features } : {}) };
 }
 
 type Parts = Pick<Dataset, 'trainTexts' | 'testTexts' | 'labelTexts' | 'trainY' | 'testY'>;

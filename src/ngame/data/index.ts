@@ -6,6 +6,8 @@ export { readTexts, writeTexts, readFilterPairs, writeFilterPairs } from './text
 export { readLfJson, writeLfJson, targetsToCSR } from './json-lines';
 export type { LfJsonRecords } from './json-lines';
 export { loadDataset } from './dataset';
+export { readBowFeatures, findBowFeatureFiles, BOW_FEATURE_FILES } from './bow-features';
+export type { BowFeatures, BowRowCounts } from './bow-features';
 export type { Dataset, LoadOptions, TextKind } from './dataset';
 export { datasetStats, formatStats } from './stats';
 export type { DatasetStats } from './stats';
