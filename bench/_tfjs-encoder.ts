@@ -40,8 +40,11 @@ export type TfjsTiming = Required<StepTiming>;
 
 const HYPER = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clip: 1, tau: 0.05, lnEps: 1e-5 };
 
-/** Counts of the webgpu backend's programs, submits and readbacks, and its peak buffer bytes. */
-function instrument(tf: Tf): { counts: { dispatches: number; submits: number; readbacks: number; peak: number }; resetPeak(): void; errors: string[] } {
+/**
+ * Counts of the webgpu backend's programs, submits and readbacks, and its peak buffer bytes
+ * (bench/_tfjs-bag.ts uses it too). Wraps the backend's methods: call it once per process.
+ */
+export function instrument(tf: Tf): { counts: { dispatches: number; submits: number; readbacks: number; peak: number }; resetPeak(): void; errors: string[] } {
   // Private members of WebGPUBackend (tfjs-backend-webgpu 4.x): recordAndSubmit records one
   // dispatch, submitQueue submits, getBufferData maps a staging buffer, bufferManager pools buffers.
   const be = tf.backend() as unknown as Record<string, unknown> & { bufferManager: Record<string, unknown> & { numBytesUsed: number } };

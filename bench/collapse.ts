@@ -39,15 +39,15 @@ export default async function (args: string[]): Promise<void> {
       const db = corpusBatch(tr, docs);
       const lbb = corpusBatch(lb, labels);
       const { loss, S } = T.scope(() => {
-        const d = enc.forward(db.ids, db.mask, db.B, db.T, { training: true, rng });
-        const l = enc.forward(lbb.ids, lbb.mask, lbb.B, lbb.T, { training: true, rng });
+        const d = enc.encode(db, { training: true, rng });
+        const l = enc.encode(lbb, { training: true, rng });
         const S = T.matmul(d, l, { transB: true });
         const tg = T.tensor(targetMatrix(data.trainY, docs, labels), [docs.length, labels.length], { backend });
         const loss = lossName === 'infonce' ? infoNCE(S, tg) : tripletOHNM(S, tg);
         T.backward(loss);
         return { loss, S: T.detach(S) };
       });
-      const info = await opt.step({ loss, rows: { 'embed.tokens': Int32Array.from(new Set([...db.ids, ...lbb.ids])) } });
+      const info = await opt.step({ loss, rows: { 'embed.tokens': Int32Array.from(new Set([...(db as { ids: Int32Array }).ids, ...(lbb as { ids: Int32Array }).ids])) } });
       const sv = await S.data();
       let m = 0, m2 = 0;
       for (const v of sv) { m += v; m2 += v * v; }

@@ -1,7 +1,10 @@
-// Encoder training step benchmark (issue 4's target): 2 layers, dim 128, 4 heads, ffn 512,
-// seq 32, 64 documents + 64 labels per step (128 sequences), in-batch contrastive loss,
-// forward + backward + AdamW (row-sparse on the token table), bert-base vocabulary size.
-//   npm run bench -- encoder [--tfjs [--tfjs-steps N]] [--json] [--steps N] [--cpu-steps N] [--no-profile] [--detail]
+// Encoder training step benchmark. `--encoder transformer` (the default; issue 4's target):
+// 2 layers, dim 128, 4 heads, ffn 512, seq 32, 64 documents + 64 labels per step (128 sequences),
+// in-batch contrastive loss, forward + backward + AdamW (row-sparse on the token table),
+// bert-base vocabulary size. `--encoder bag`: the bag encoder's M1 step on the embedded FOLDOC
+// data (bench/_bag-encoder.ts, beside tfjs in bench/_tfjs-bag.ts). Options: USAGE below.
+//   npm run bench -- encoder [--encoder transformer|bag] [--tfjs [--tfjs-steps N]] [--json] [--steps N] [--cpu-steps N] [--no-profile] [--detail]
+//   npm run bench -- encoder --encoder bag [--tfjs] [--warmup N] [--dim N] [--batch N] ...
 // Reports steps/s on the webgpu backend, on tfjs-webgpu (--tfjs: the same step in tfjs on the
 // same kind of adapter, bench/_tfjs-encoder.ts, and ours ÷ tfjs from the same run) and on the cpu
 // backend; dispatches/submits/readbacks per step (runtime counters), peak device bytes per step,
@@ -21,6 +24,7 @@ import { MultiHeadAttention } from '../src/model/attention';
 import { Linear } from '../src/model/layers';
 import { AdamW } from '../src/model/optim';
 import { timeTfjsStep, type StepTiming as Timing, type TfjsTiming } from './_tfjs-encoder';
+import { BAG_DEFAULTS, bagMain } from './_bag-encoder';
 
 const CFG = { vocabSize: 30522, dim: 128, layers: 2, heads: 4, ffn: 512, maxLen: 32, dropout: 0.1 };
 const HALF = 64; // documents; as many labels
@@ -258,12 +262,52 @@ async function readbackMs(backend: Backend): Promise<number> {
   return best;
 }
 
+const B = BAG_DEFAULTS;
+const USAGE = `usage: npm run bench -- encoder [--encoder transformer|bag] [options]
+  --encoder transformer  (default) issue 4's transformer step: 2 layers, dim 128, 4 heads, ffn 512,
+                         64 documents + 64 labels of 32 tokens, vocab 30522, in-batch softmax, AdamW
+  --encoder bag          the bag encoder's M1 step (M1Trainer.step, InfoNCE τ 0.05) on the embedded
+                         FOLDOC data: TF-IDF bags (vocabulary fitted on train + label texts),
+                         embeddingBag + residual block, --batch documents with one sampled positive
+                         label each; exits 1 if webgpu reads back more than once per step
+  --tfjs                 also run the same step on tfjs-webgpu and print ours ÷ tfjs
+                         (bench/_tfjs-encoder.ts, bench/_tfjs-bag.ts)
+  --steps N              timed webgpu steps (transformer 5, bag ${B.steps})
+  --cpu-steps N          timed cpu steps, 0 skips the cpu backend (transformer 1, bag ${B.cpuSteps})
+  --tfjs-steps N         timed tfjs-webgpu steps with --tfjs (transformer 3, bag ${B.tfjsSteps})
+  --json                 JSON lines instead of the table
+  transformer only:
+  --no-profile           skip the webgpu step-time split by part
+  --detail               also list the largest kernels
+  bag only:
+  --warmup N             untimed steps before timing, on each backend (default ${B.warmup}; transformer: 1)
+  --dim N                embedding width (default ${B.dim})
+  --batch N              documents per step, as many labels (default ${B.batch})
+Run with EGL_PLATFORM=surfaceless on a machine without a display.`;
+
 export default async function main(args: string[]): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const json = args.includes('--json');
   const num = (flag: string, dflt: number) => {
     const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
+    if (i < 0) return dflt;
+    const v = Number(args[i + 1]);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`bench encoder: ${flag} needs a non-negative integer, got ${JSON.stringify(args[i + 1])}\n${USAGE}`);
+    return v;
   };
+  const ei = args.indexOf('--encoder');
+  const kind = ei >= 0 ? args[ei + 1] : 'transformer';
+  if (kind !== 'transformer' && kind !== 'bag') throw new Error(`bench encoder: --encoder must be transformer or bag, got ${JSON.stringify(kind)}\n${USAGE}`);
+  if (kind === 'bag') {
+    const tfjs = args.includes('--tfjs');
+    return bagMain({
+      dim: Math.max(1, num('--dim', B.dim)), batch: Math.max(1, num('--batch', B.batch)), warmup: num('--warmup', B.warmup),
+      steps: num('--steps', B.steps), cpuSteps: num('--cpu-steps', B.cpuSteps), tfjsSteps: tfjs ? num('--tfjs-steps', B.tfjsSteps) : 0, json,
+    });
+  }
   const steps = num('--steps', 5);
   const cpuSteps = num('--cpu-steps', 1);
   const tfjsSteps = args.includes('--tfjs') ? num('--tfjs-steps', 3) : 0;

@@ -10,5 +10,9 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-/** Thrown for bad usage; main prints the message and the command's help, exits 2. */
-export class UsageError extends Error {}
+/** Thrown for bad usage; main prints the message (and the command's help unless `showHelp` is false), exits 2. */
+export class UsageError extends Error {
+  constructor(message: string, readonly showHelp = true) {
+    super(message);
+  }
+}

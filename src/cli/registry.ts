@@ -8,5 +8,6 @@ import { dataStatsCommand } from './commands/data-stats';
 import { baselineCommand } from './commands/baseline';
 import { reportCommand } from './commands/report';
 import { compareCommand } from './commands/compare';
+import { metricsCommand } from './commands/metrics';
 
-export const commands: Command[] = [trainCommand, evalCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand, compareCommand];
+export const commands: Command[] = [trainCommand, evalCommand, metricsCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand, compareCommand];

@@ -13,7 +13,11 @@
 //            first entry of a run that does not enter the heap ends that run.
 // until one chunk covers the row. Values travel as f32 bits and are compared through an order-
 // preserving u32 key, so the tie-breaking is exactly the reference's (value desc, index asc).
-// k is limited to TOPK_MAX_K (the private heap's size).
+// One such pass selects at most TOPK_PASS_K (the private heap's size). A larger k runs passes:
+// pass p selects the next min(TOPK_PASS_K, k - done) among the entries that rank after the last
+// entry pass p - 1 selected (the order is total, so these are exactly the entries not yet
+// taken), and a small kernel places each pass's columns into the (rows, k) result. So any
+// k <= cols is served, in ceil(k / TOPK_PASS_K) scans of the row.
 
 import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
@@ -65,8 +69,8 @@ export function topkRef(x: TypedArray, rows: number, cols: number, k: number): {
   return { values, indices };
 }
 
-/** Largest k topkGpu supports (size of each invocation's private heap). */
-export const TOPK_MAX_K = 256;
+/** Largest k one pass of topkGpu selects (the private heap's size); larger k takes several passes. */
+export const TOPK_PASS_K = 256;
 const HEAP_SIZES = [16, 64, 256];
 const WG = 64;
 
@@ -75,20 +79,33 @@ export interface TopkOptions {
   chunk?: number;
   /** Override of the adapter's storage binding limit (tests use it to exercise the row-block path). */
   maxBindingBytes?: number;
+  /** Largest k per pass (default and maximum TOPK_PASS_K); tests use small values to force several passes. */
+  passK?: number;
 }
 
-function topkWgsl(maxK: number, merge: boolean): string {
-  const bindings = merge
+type Mode = 'scan' | 'after' | 'merge';
+
+function topkWgsl(maxK: number, mode: Mode): string {
+  const bindings = mode === 'merge'
     ? `@group(0) @binding(1) var<storage, read> vals: array<u32>;
 @group(0) @binding(2) var<storage, read> idxIn: array<u32>;
 @group(0) @binding(3) var<storage, read_write> outVals: array<u32>;
 @group(0) @binding(4) var<storage, read_write> outIdx: array<u32>;`
     : `@group(0) @binding(1) var<storage, read> vals: array<u32>;
 @group(0) @binding(2) var<storage, read_write> outVals: array<u32>;
-@group(0) @binding(3) var<storage, read_write> outIdx: array<u32>;`;
+@group(0) @binding(3) var<storage, read_write> outIdx: array<u32>;${mode === 'after' ? `
+@group(0) @binding(4) var<storage, read> thrVals: array<u32>;
+@group(0) @binding(5) var<storage, read> thrIdx: array<u32>;` : ''}`;
+  // 'after': only entries ranking after the row's threshold (the previous pass's last pick) count.
+  const threshold = mode === 'after'
+    ? `let tpos = row * P.thrStride + P.thrStride - 1u;
+  let tKey = orderKey(thrVals[tpos]);
+  let tId = thrIdx[tpos];`
+    : '';
+  const skip = mode === 'after' ? '!worse(key, id, tKey, tId)' : 'false';
   return `// input: (rows, len) entries; invocation (row, chunk) writes its sorted best k at (row * nChunks + chunk) * k.
 // run: length of the sorted runs in the input (1 at level 0, k at merge levels).
-struct Params { rows: u32, len: u32, chunk: u32, nChunks: u32, k: u32, run: u32 }
+struct Params { rows: u32, len: u32, chunk: u32, nChunks: u32, k: u32, run: u32, thrStride: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 ${bindings}
 ${LINEAR_INDEX_WGSL}
@@ -146,14 +163,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let start = (inv % P.nChunks) * P.chunk;
   let end = min(start + P.chunk, P.len);
   let base = row * P.len;
+  ${threshold}
   var size = 0u;
   var p = start;
   while (p < end) {
     let bits = vals[base + p];
-    let id = ${merge ? 'idxIn[base + p]' : 'p'};
+    let id = ${mode === 'merge' ? 'idxIn[base + p]' : 'p'};
     let key = orderKey(bits);
     let endOfRun = min((p / P.run + 1u) * P.run, end);
-    if (id == SENTINEL) {
+    if (${skip}) {
+      p += 1u; // taken by an earlier pass
+    } else if (id == SENTINEL) {
       p = endOfRun; // padding closes its run
     } else if (size < P.k) {
       push(key, id, bits, size);
@@ -183,11 +203,33 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 }
 
+// Copies a pass's (rows, kp) values and indices into columns [off, off + kp) of the (rows, k) result.
+const PLACE: Kernel = {
+  name: 'topk_place',
+  wgsl: `struct Params { n: u32, kp: u32, k: u32, off: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> srcVals: array<u32>;
+@group(0) @binding(2) var<storage, read> srcIdx: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dstVals: array<u32>;
+@group(0) @binding(4) var<storage, read_write> dstIdx: array<u32>;
+${LINEAR_INDEX_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linearIndex(gid, nwg, ${WG}u);
+  if (i >= P.n) { return; }
+  let r = i / P.kp;
+  let o = r * P.k + P.off + (i - r * P.kp);
+  dstVals[o] = srcVals[i];
+  dstIdx[o] = srcIdx[i];
+}
+`,
+};
+
 const kernels = new Map<string, Kernel>();
-function topkKernel(maxK: number, merge: boolean): Kernel {
-  const key = `${maxK}/${merge}`;
+function topkKernel(maxK: number, mode: Mode): Kernel {
+  const key = `${maxK}/${mode}`;
   let k = kernels.get(key);
-  if (!k) kernels.set(key, (k = { name: merge ? `topk_merge_${maxK}` : `topk_scan_${maxK}`, wgsl: topkWgsl(maxK, merge) }));
+  if (!k) kernels.set(key, (k = { name: `topk_${mode}_${maxK}`, wgsl: topkWgsl(maxK, mode) }));
   return k;
 }
 
@@ -199,24 +241,26 @@ function defaultChunk(rt: Runtime, k: number): number {
   return rt.ctx.kind === 'gpu' ? Math.max(256, 4 * k) : Math.max(8192, 16 * k);
 }
 
+interface Result { values: GPUBuffer; indices: GPUBuffer }
+
 /**
  * Row-wise top-k of f32 x (rows, cols) on the GPU: values f32 (rows, k) descending and indices
- * i32 (rows, k), identical to topkRef. 1 <= k <= min(cols, TOPK_MAX_K).
+ * i32 (rows, k), identical to topkRef, for any 1 <= k <= cols.
  */
-export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, opts: TopkOptions = {}):
-  { values: GPUBuffer; indices: GPUBuffer } {
+export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, opts: TopkOptions = {}): Result {
   checkArgs('topkGpu', { length: x.size / 4 }, rows, cols, k);
-  if (k > TOPK_MAX_K) throw new Error(`topkGpu: k = ${k} exceeds the supported maximum ${TOPK_MAX_K}`);
-  const maxK = HEAP_SIZES.find((h) => h >= k)!;
   if (opts.chunk !== undefined && (!Number.isInteger(opts.chunk) || opts.chunk < 1)) throw new Error(`topkGpu: bad chunk ${opts.chunk}`);
+  const passK = opts.passK ?? TOPK_PASS_K;
+  if (!Number.isInteger(passK) || passK < 1 || passK > TOPK_PASS_K) throw new Error(`topkGpu: passK = ${passK} must be in [1, ${TOPK_PASS_K}]`);
+  const kp = Math.min(k, passK);
   // A level-0 chunk shorter than k would mostly write padding: use at least k.
-  const chunk0 = Math.max(k, opts.chunk ?? defaultChunk(rt, k));
+  const chunkFor = (kk: number) => Math.max(kk, opts.chunk ?? defaultChunk(rt, kk));
 
   // A storage binding is limited (128 MiB on llvmpipe; 1024 x 42,000 f32 is 172 MB): larger
   // inputs run in row blocks copied into a temporary, results copied into place.
   const maxBind = opts.maxBindingBytes ?? rt.limits.maxStorageBufferBindingSize;
-  const rowBytes = 4 * Math.max(cols, Math.ceil(cols / chunk0) * k);
-  if (rows * rowBytes <= maxBind) return topkLevels(rt, x, rows, cols, k, maxK, chunk0);
+  const rowBytes = 4 * Math.max(cols, Math.ceil(cols / chunkFor(kp)) * kp);
+  if (rows * rowBytes <= maxBind) return topkPasses(rt, x, rows, cols, k, passK, chunkFor);
   const block = Math.floor(maxBind / rowBytes);
   if (block < 1) throw new Error(`topkGpu: one row of ${cols} columns exceeds the adapter's storage binding limit (${maxBind} bytes)`);
   const values = rt.alloc(rows * k * 4, 'topk_values');
@@ -225,7 +269,7 @@ export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k
     const nr = Math.min(block, rows - r0);
     const xb = rt.alloc(nr * cols * 4, 'topk_block');
     rt.copy(x, xb, nr * cols * 4, r0 * cols * 4, 0);
-    const r = topkLevels(rt, xb, nr, cols, k, maxK, chunk0);
+    const r = topkPasses(rt, xb, nr, cols, k, passK, chunkFor);
     rt.copy(r.values, values, nr * k * 4, 0, r0 * k * 4);
     rt.copy(r.indices, indices, nr * k * 4, 0, r0 * k * 4);
     for (const b of [xb, r.values, r.indices]) rt.release(b);
@@ -233,9 +277,34 @@ export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k
   return { values, indices };
 }
 
-/** The levels (see the top of the file) over x (rows, cols), small enough to bind whole. */
-function topkLevels(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, maxK: number, chunk0: number):
-  { values: GPUBuffer; indices: GPUBuffer } {
+/** ceil(k / passK) passes over x (rows, cols), each after the previous one's last pick, placed side by side. */
+function topkPasses(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, passK: number, chunkFor: (k: number) => number): Result {
+  if (k <= passK) return topkLevels(rt, x, rows, cols, k, chunkFor(k), null);
+  const values = rt.alloc(rows * k * 4, 'topk_values');
+  const indices = rt.alloc(rows * k * 4, 'topk_indices');
+  let prev: (Result & { stride: number }) | null = null;
+  for (let done = 0; done < k; ) {
+    const kp = Math.min(passK, k - done);
+    const r = topkLevels(rt, x, rows, cols, kp, chunkFor(kp), prev);
+    rt.run(PLACE, {
+      buffers: [r.values, r.indices, values, indices],
+      uniforms: new UniformWriter().u32(rows * kp).u32(kp).u32(k).u32(done).done(),
+      workgroups: rt.grid(Math.ceil((rows * kp) / WG)),
+    });
+    if (prev) for (const b of [prev.values, prev.indices]) rt.release(b);
+    prev = { ...r, stride: kp };
+    done += kp;
+  }
+  for (const b of [prev!.values, prev!.indices]) rt.release(b);
+  return { values, indices };
+}
+
+/**
+ * The levels (see the top of the file) over x (rows, cols), small enough to bind whole. With
+ * `after`, level 0 skips every entry that ranks at or before `after`'s last column in its row.
+ */
+function topkLevels(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, chunk0: number, after: (Result & { stride: number }) | null): Result {
+  const maxK = HEAP_SIZES.find((h) => h >= k)!;
   // Merge levels read runs of k; a chunk of at least 4 runs shrinks the row 4x per level.
   const mergeChunk = Math.ceil(Math.max(chunk0, 4 * k) / k) * k;
 
@@ -248,12 +317,10 @@ function topkLevels(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: nu
     const last = nChunks === 1;
     const outVals = rt.alloc(rows * nChunks * k * 4, last ? 'topk_values' : 'topk_tmp');
     const outIdx = rt.alloc(rows * nChunks * k * 4, last ? 'topk_indices' : 'topk_tmp');
-    const uniforms = new UniformWriter().u32(rows).u32(len).u32(chunk).u32(nChunks).u32(k).u32(level === 0 ? 1 : k).done();
-    rt.run(topkKernel(maxK, level > 0), {
-      buffers: level === 0 ? [vals, outVals, outIdx] : [vals, idx!, outVals, outIdx],
-      uniforms,
-      workgroups: rt.grid(Math.ceil((rows * nChunks) / WG)),
-    });
+    const uniforms = new UniformWriter().u32(rows).u32(len).u32(chunk).u32(nChunks).u32(k).u32(level === 0 ? 1 : k).u32(after?.stride ?? 0).done();
+    const mode: Mode = level > 0 ? 'merge' : after ? 'after' : 'scan';
+    const buffers = mode === 'merge' ? [vals, idx!, outVals, outIdx] : mode === 'after' ? [vals, outVals, outIdx, after!.values, after!.indices] : [vals, outVals, outIdx];
+    rt.run(topkKernel(maxK, mode), { buffers, uniforms, workgroups: rt.grid(Math.ceil((rows * nChunks) / WG)) });
     if (level > 0) {
       rt.release(vals); // temporaries of the previous level (never x); reuse is ordered after this dispatch
       rt.release(idx!);

@@ -2,7 +2,8 @@
 //   tensors (safetensors):  model/<encoder>/<param>   every encoder's weights
 //                           opt/m.<param>, opt/v.<param>   AdamW moments
 //   state (JSON):           step, RNG state, each encoder's config, dtype and init seed,
-//                           tokenizer JSON, optimizer config and update count, caller extras
+//                           tokenizer JSON (or the bag encoder's TF-IDF vocabulary and idf),
+//                           optimizer config and update count, caller extras
 // Writing is crash-safe (checkpoint-io.ts: versioned files, then an atomic pointer). Values are
 // stored in the dtype they have in memory, so save -> load is bit-exact, and a resumed run with
 // the restored RNG and optimizer takes the same next steps as an uninterrupted one.
@@ -10,7 +11,10 @@
 import type { Backend, DType } from '../tensor';
 import { Rng, type RngState } from '../util/rng';
 import { loadCheckpoint, saveCheckpoint, type JsonValue, type SaveOptions, type SaveResult } from './checkpoint-io';
+import { BagEncoder, bagEncoderConfig, type BagEncoderConfig } from './bag-encoder';
 import { Encoder, encoderConfig, type EncoderConfig } from './encoder';
+import type { TextEncoder } from './text-encoder';
+import { TfidfVectorizer } from './tokenizer/tfidf';
 import { AdamW, type AdamWConfig, type OptimParam } from './optim';
 import type { Params } from './params';
 import type { SafeTensor } from './safetensors';
@@ -19,23 +23,26 @@ import { Tokenizer } from './tokenizer';
 
 export interface TrainingState {
   /** The models, by name: { encoder } for a Siamese model, e.g. { docs, labels } for two towers. */
-  encoders: Record<string, Encoder>;
+  encoders: Record<string, TextEncoder>;
   optimizer?: AdamW | null;
   /** Training step (the caller's count: batches done). */
   step: number;
   /** The run's generator (dropout seeds, shuffling): saved so the next draws repeat exactly. */
   rng?: Rng | null;
   tokenizer?: Tokenizer | null;
+  /** The bag encoder's featurizer (vocabulary and idf), so new texts get the training features. */
+  tfidf?: TfidfVectorizer | null;
   /** Any other plain-JSON state of the caller (epoch, best score, ...). */
   extra?: Record<string, unknown>;
 }
 
 export interface LoadedTraining {
-  encoders: Record<string, Encoder>;
+  encoders: Record<string, TextEncoder>;
   step: number;
   /** The saved generator state (restoreRng makes a generator from it). */
   rngState: RngState | null;
   tokenizer: Tokenizer | null;
+  tfidf: TfidfVectorizer | null;
   optimizerConfig: AdamWConfig | null;
   optimizerState: AdamState | null;
   extra: Record<string, JsonValue>;
@@ -56,7 +63,7 @@ export async function saveTraining(dir: string, s: TrainingState, opts: SaveOpti
     for (const [name, h] of Object.entries(await enc.params.toHost())) {
       tensors[`model/${key}/${name}`] = { dtype: SAFE_DTYPE[dtype], shape: h.shape, data: h.data };
     }
-    encoders[key] = { config: { ...enc.config }, dtype, seed: enc.params.seed };
+    encoders[key] = { kind: enc.kind, config: { ...enc.config }, dtype, seed: enc.params.seed };
   }
   let optimizer: unknown = null;
   if (s.optimizer) {
@@ -73,6 +80,7 @@ export async function saveTraining(dir: string, s: TrainingState, opts: SaveOpti
     rng: s.rng ? s.rng.getState() : null,
     encoders,
     tokenizer: s.tokenizer ? s.tokenizer.toJSON() : null,
+    tfidf: s.tfidf ? s.tfidf.toJSON() : null,
     optimizer,
     extra: s.extra ?? {},
   };
@@ -92,13 +100,18 @@ export function loadTraining(dir: string, opts: { backend?: Backend } = {}): Loa
   if (!Number.isInteger(st.step)) throw new Error(`${where}: step is missing`);
   if (!isObject(st.encoders)) throw new Error(`${where}: encoders are missing`);
 
-  const encoders: Record<string, Encoder> = {};
+  const encoders: Record<string, TextEncoder> = {};
   for (const [key, info] of Object.entries(st.encoders)) {
     if (!isObject(info) || !isObject(info.config)) throw new Error(`${where}: encoder "${key}" has no config`);
     const dtype = info.dtype as DType;
     if (dtype !== 'f32' && dtype !== 'f64') throw new Error(`${where}: encoder "${key}" has dtype ${JSON.stringify(info.dtype)}`);
-    const config = encoderConfig(info.config as unknown as EncoderConfig);
-    const enc = new Encoder(config, { backend: opts.backend, dtype, seed: Number(info.seed ?? 0) });
+    // Checkpoints written before the bag encoder existed have no kind: they hold a transformer.
+    const kind = info.kind ?? 'transformer';
+    const encOpts = { backend: opts.backend, dtype, seed: Number(info.seed ?? 0) };
+    let enc: TextEncoder;
+    if (kind === 'bag') enc = new BagEncoder(bagEncoderConfig(info.config as unknown as BagEncoderConfig), encOpts);
+    else if (kind === 'transformer') enc = new Encoder(encoderConfig(info.config as unknown as EncoderConfig), encOpts);
+    else throw new Error(`${where}: encoder "${key}" has an unknown kind ${JSON.stringify(kind)}`);
     const prefix = `model/${key}/`;
     const values: Record<string, { shape: number[]; data: ArrayLike<number> }> = {};
     for (const [name, t] of Object.entries(ck.tensors)) if (name.startsWith(prefix)) values[name.slice(prefix.length)] = t;
@@ -127,6 +140,7 @@ export function loadTraining(dir: string, opts: { backend?: Backend } = {}): Loa
     step: st.step as number,
     rngState: rng as RngState | null,
     tokenizer: st.tokenizer ? Tokenizer.fromJSON(st.tokenizer) : null,
+    tfidf: st.tfidf ? TfidfVectorizer.fromJSON(st.tfidf, `${where}: tfidf`) : null,
     optimizerConfig,
     optimizerState,
     extra: isObject(st.extra) ? st.extra : {},

@@ -15,10 +15,10 @@
 
 import * as T from '../tensor';
 import type { Backend, DType, Tensor } from '../tensor';
-import type { Rng } from '../util/rng';
 import { attentionBias, MultiHeadAttention } from './attention';
 import { applyDropout, FeedForward, INIT_STD, LayerNorm, Linear, type Activation, type DropoutCtx } from './layers';
 import { Params } from './params';
+import type { EncoderInput, ForwardOptions, TextEncoder } from './text-encoder';
 
 export interface EncoderConfig {
   vocabSize: number;
@@ -69,12 +69,7 @@ export function encoderConfig(c: Partial<EncoderConfig> & { vocabSize: number })
   return cfg;
 }
 
-export interface ForwardOptions {
-  /** Dropout on (default false). */
-  training?: boolean;
-  /** Source of the per-call dropout seeds; required when training with dropout > 0. */
-  rng?: Rng;
-}
+export type { ForwardOptions } from './text-encoder';
 
 export interface EncoderOptions {
   backend?: Backend;
@@ -111,7 +106,8 @@ export class TransformerLayer {
   }
 }
 
-export class Encoder {
+export class Encoder implements TextEncoder {
+  readonly kind = 'transformer' as const;
   readonly config: EncoderConfig;
   readonly params: Params;
   readonly layers: TransformerLayer[];
@@ -191,6 +187,12 @@ export class Encoder {
   /** forward() on a tokenizer batch ({ ids, mask, batch, maxLen } from Tokenizer.encodeBatch). */
   forwardBatch(b: { ids: ArrayLike<number>; mask: ArrayLike<number>; batch: number; maxLen: number }, opts: ForwardOptions = {}): Tensor {
     return this.forward(b.ids, b.mask, b.batch, b.maxLen, opts);
+  }
+
+  /** TextEncoder: a tokenized batch (corpus.ts) to unit embeddings (B, D). */
+  encode(x: EncoderInput, opts: ForwardOptions = {}): Tensor {
+    if (x.kind !== 'tokens') throw new Error(`Encoder: the transformer expects token ids, got a ${x.kind} batch (is the corpus made for another encoder?)`);
+    return this.forward(x.ids, x.mask, x.B, x.T, opts);
   }
 
   /** Releases every parameter. */

@@ -4,7 +4,7 @@
 //   x = LN1(x + Attn(x));  x = LN2(x + FFN2(act(FFN1(x))))
 // HF Linear weights are stored (out, in): y = x W^T + b. So q/k/v/o weights are (dim, dim),
 // ffn1 is (ffn, dim) and ffn2 is (dim, ffn). Embedding tables are (rows, dim).
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../util/json';
 import { writeFileAtomic } from '../util/fs';
 
 export type HfKind = 'bert' | 'distilbert';
@@ -40,7 +40,7 @@ const ACTIVATIONS: Record<string, HfActivation> = {
 export function readHfConfig(path: string): HfEncoderConfig {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = readJsonFile(path);
   } catch (e) {
     throw new Error(`reading HF config ${path}: ${(e as Error).message}`);
   }

@@ -8,14 +8,16 @@
 // when token_type_ids are all zero) is folded into the position table on load, and exported
 // as a zero token-type table, so reload gives identical outputs.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readJsonFile } from '../util/json';
 import { join } from 'node:path';
 import type { Backend, DType } from '../tensor';
 import { Encoder, type EncoderConfig } from './encoder';
-import { detectHfPrefix, findHfTensor, hfTensorNames, hfTensorShapes, readHfConfig, writeHfConfig, type HfEncoderConfig, type HfKind, type HfPair } from './hf-config';
+import { findHfTensor, hfTensorNames, hfTensorShapes, writeHfConfig, type HfEncoderConfig, type HfKind, type HfPair } from './hf-config';
 import type { HostTensor } from './params';
 import { readSafetensors, writeSafetensors, type LoadedTensor, type SafeTensor } from './safetensors';
 import { Tokenizer } from './tokenizer';
+import { checkPretrainedDir } from './pretrained-check';
 
 export interface LoadPretrainedOptions {
   backend?: Backend;
@@ -59,7 +61,7 @@ function readLowercase(dir: string): boolean {
   const path = join(dir, 'tokenizer_config.json');
   if (!existsSync(path)) return true;
   try {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { do_lower_case?: unknown };
+    const j = readJsonFile(path) as { do_lower_case?: unknown };
     return typeof j.do_lower_case === 'boolean' ? j.do_lower_case : true;
   } catch (e) {
     throw new Error(`loadPretrained: ${path}: ${(e as Error).message}`);
@@ -68,13 +70,9 @@ function readLowercase(dir: string): boolean {
 
 /** Loads a BERT- or DistilBERT-layout directory into a post-LN Encoder (see the file comment). */
 export function loadPretrained(dir: string, opts: LoadPretrainedOptions = {}): Pretrained {
-  for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) {
-    if (!existsSync(join(dir, f))) throw new Error(`loadPretrained: ${join(dir, f)} is missing`);
-  }
-  const hf = readHfConfig(join(dir, 'config.json'));
-  const modelPath = join(dir, 'model.safetensors');
+  // Sizes and tensor shapes checked from config.json and the file's header before any allocation.
+  const { hf, prefix, modelPath } = checkPretrainedDir(dir);
   const { tensors } = readSafetensors(modelPath);
-  const prefix = detectHfPrefix(hf.kind, Object.keys(tensors), modelPath);
 
   // Every tensor the layout needs must be there with the shape config.json implies.
   const shapes = hfTensorShapes(hf, prefix);

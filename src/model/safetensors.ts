@@ -128,8 +128,39 @@ interface HeaderEntry {
   end: number;
 }
 
+/** A tensor's entry in a file's header: name, stored dtype and shape (no data read). */
+export interface SafetensorsHeaderEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/**
+ * Reads and validates only the header of a safetensors file (names, dtypes, shapes, and that the
+ * data offsets tile the file exactly), without reading or allocating any tensor data.
+ */
+export function readSafetensorsHeader(path: string): { tensors: SafetensorsHeaderEntry[]; metadata: Record<string, string> } {
+  return withHeader(path, (_readAt, h) => ({ tensors: h.entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })), metadata: h.metadata }));
+}
+
 /** Read and validate a whole safetensors file; errors name the file and the tensor at fault. */
 export function readSafetensors(path: string): SafetensorsFile {
+  return withHeader(path, (readAt, { entries, metadata, dataStart, where }) => {
+    const tensors: Record<string, LoadedTensor> = {};
+    for (const e of entries) {
+      const raw = new Uint8Array(e.end - e.begin);
+      readAt(raw, dataStart + e.begin);
+      tensors[e.name] = { ...convert(raw, e, where), shape: e.shape, fileDtype: e.dtype };
+    }
+    return { tensors, metadata };
+  });
+}
+
+type ReadAt = (target: Uint8Array, position: number) => void;
+interface Header { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number; where: string }
+
+/** Opens `path`, reads and checks its header, and hands both to `use` (the file is closed after). */
+function withHeader<T>(path: string, use: (readAt: ReadAt, header: Header) => T): T {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -139,7 +170,7 @@ export function readSafetensors(path: string): SafetensorsFile {
   try {
     const fileSize = fstatSync(fd).size;
     const where = `safetensors ${path}`;
-    const readAt = (target: Uint8Array, position: number) => {
+    const readAt: ReadAt = (target, position) => {
       let done = 0;
       while (done < target.length) {
         const n = readSync(fd, target, done, target.length - done, position + done);
@@ -164,14 +195,7 @@ export function readSafetensors(path: string): SafetensorsFile {
     const { entries, metadata } = parseHeader(headerBytes, where);
     const dataStart = 8 + n;
     checkLayout(entries, fileSize - dataStart, where);
-
-    const tensors: Record<string, LoadedTensor> = {};
-    for (const e of entries) {
-      const raw = new Uint8Array(e.end - e.begin);
-      readAt(raw, dataStart + e.begin);
-      tensors[e.name] = { ...convert(raw, e, where), shape: e.shape, fileDtype: e.dtype };
-    }
-    return { tensors, metadata };
+    return use(readAt, { entries, metadata, dataStart, where });
   } finally {
     closeSync(fd);
   }

@@ -1,8 +1,10 @@
 // The configuration of one training run (M1 with a sampler, then M2, then fused inference),
-// with the defaults the README's demo uses: a small encoder that trains in minutes on a
-// 2-core machine without a GPU. Every field can be set from a JSON file or a CLI flag.
+// with the defaults the README's demo uses: the bag encoder, which learns from scratch in
+// seconds per epoch on a 2-core machine without a GPU, and a schedule long enough for NGAME's
+// cluster-size curriculum to run. Every field can be set from a JSON file or a CLI flag.
 
 import { readFileSync } from 'node:fs';
+import { stripBom } from '../util/json';
 import type { SamplerName } from './samplers';
 import { SAMPLER_NAMES } from './samplers';
 
@@ -20,20 +22,43 @@ export interface RunConfig {
    * `vocabSize` are ignored, `encoder.dropout` still applies) and maxLen must fit its positions.
    */
   pretrained: string | null;
-  /** Learned WordPiece vocabulary size, or 0 for bert-base-uncased's vocabulary. */
+  /** Transformer only: learned WordPiece vocabulary size, or 0 for bert-base-uncased's vocabulary. */
   vocabSize: number;
+  /** Transformer only: tokens per text. */
   maxLen: number;
-  encoder: { dim: number; layers: number; heads: number; ffn: number; dropout: number; layout: 'pre' | 'post' };
+  /**
+   * kind 'bag' (default): the TF-IDF bag of term embeddings with a residual block (bag-encoder.ts),
+   * which learns from scratch on a CPU; 'transformer': the attention encoder (encoder.ts), for a
+   * GPU and a `pretrained` start (which implies it). dim and dropout apply to both kinds; layers,
+   * heads, ffn and layout to the transformer only.
+   */
+  encoder: { kind: 'bag' | 'transformer'; dim: number; layers: number; heads: number; ffn: number; dropout: number; layout: 'pre' | 'post' };
+  /**
+   * The bag encoder's input. source 'auto': the dataset's bag-of-words feature files
+   * (trn_X_Xf.txt, ...) when it has them, else TF-IDF of the texts; 'text': always the TF-IDF;
+   * 'files': the files or an error. The TF-IDF (fitted on training documents plus label texts):
+   * ngrams 1 = word unigrams, 2 = plus adjacent word bigrams; terms in fewer than minDf fitting
+   * texts are dropped; maxVocab > 0 keeps that many terms by document frequency.
+   */
+  features: { source: 'auto' | 'text' | 'files'; ngrams: number; minDf: number; maxVocab: number };
   /**
    * M1 loss: 'triplet' (NGAME's), 'infonce' (in-batch softmax), or 'auto': InfoNCE for the
    * in-batch and ANCE samplers, BCE for the MIPS and meta samplers. From scratch (no pretrained encoder)
    * the triplet loss collapses every embedding to one direction within a few steps (docs/method.md),
    * so 'auto' is the default here; NGAME's triplet loss is meant for a pretrained start.
    */
-  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: 'auto' | 'triplet' | 'infonce' };
+  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: 'auto' | 'triplet' | 'infonce'; tau: number };
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
-  m2: { epochs: number; batchSize: number; lr: number; clusterSize: number };
+  /**
+   * M2 (train-m2.ts). loss 'softmax': each document's positives against every label (a full
+   * softmax of cosine classifiers at temperature tau, random batches); 'pool-softmax': the same
+   * softmax over the batch's label pool only, batches made of clusters of clusterSize documents
+   * (the cluster-mates' positives are the hard negatives: NGAME's batching applied to M2);
+   * 'triplet': NGAME's multi-positive triplet over that pool. shortlist k > 0 adds each batch
+   * document's k nearest labels by M1 embedding to the pool (pool-softmax and triplet).
+   */
+  m2: { epochs: number; batchSize: number; lr: number; clusterSize: number; loss: 'softmax' | 'pool-softmax' | 'triplet'; tau: number; shortlist: number };
   /**
    * How the ance, mips-uniform and mips samplers search the label table for hard negatives:
    * 'exact' (every label scored) or 'ivf' (an IVF index rebuilt at each refresh, nlist lists of
@@ -60,10 +85,11 @@ export const DEFAULT_RUN: RunConfig = {
   pretrained: null,
   vocabSize: 4000,
   maxLen: 32,
-  encoder: { dim: 64, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },
-  m1: { epochs: 4, batchSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto' },
-  curriculum: { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 },
-  m2: { epochs: 3, batchSize: 256, lr: 2e-3, clusterSize: 8 },
+  encoder: { kind: 'bag', dim: 256, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },
+  features: { source: 'auto', ngrams: 1, minDf: 1, maxVocab: 0 },
+  m1: { epochs: 20, batchSize: 256, lr: 5e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto', tau: 0.05 },
+  curriculum: { warmupEpochs: 5, startSize: 2, doubleAt: [10, 15], maxSize: 8, reclusterEvery: 5 },
+  m2: { epochs: 5, batchSize: 256, lr: 2e-3, clusterSize: 8, loss: 'pool-softmax', tau: 0.05, shortlist: 32 },
   mining: { index: 'exact', nlist: 0, nprobe: 0 },
   beta: 0.5,
   valFraction: 0,
@@ -102,7 +128,11 @@ export function mergeConfig(base: RunConfig, over: unknown, where = 'config'): R
     }
     return out;
   };
-  return checkConfig(merge(base as unknown as Json, over, '') as unknown as RunConfig, where);
+  const merged = merge(base as unknown as Json, over, '') as unknown as RunConfig;
+  // --pretrained implies the transformer unless the encoder kind is given alongside it.
+  const overEnc = (over as Json).encoder;
+  if ((over as Json).pretrained && !(isObj(overEnc) && 'kind' in overEnc)) merged.encoder = { ...merged.encoder, kind: 'transformer' };
+  return checkConfig(merged, where);
 }
 
 export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
@@ -115,6 +145,16 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   if (!SAMPLER_NAMES.includes(c.sampler)) throw new Error(`${where}: sampler must be one of ${SAMPLER_NAMES.join(', ')}, got "${c.sampler}"`);
   if (!['auto', 'cpu', 'webgpu'].includes(c.device)) throw new Error(`${where}: device must be auto, cpu or webgpu, got "${c.device}"`);
   if (!['auto', 'triplet', 'infonce'].includes(c.m1.loss)) throw new Error(`${where}: m1.loss must be auto, triplet or infonce, got "${c.m1.loss}"`);
+  if (c.encoder.kind !== 'bag' && c.encoder.kind !== 'transformer') throw new Error(`${where}: encoder.kind must be bag or transformer, got ${JSON.stringify(c.encoder.kind)}`);
+  if (c.pretrained !== null && c.encoder.kind !== 'transformer') throw new Error(`${where}: pretrained needs encoder.kind "transformer", got "${c.encoder.kind}"`);
+  if (!['auto', 'text', 'files'].includes(c.features.source)) throw new Error(`${where}: features.source must be auto, text or files, got ${JSON.stringify(c.features.source)}`);
+  if (c.features.ngrams !== 1 && c.features.ngrams !== 2) throw new Error(`${where}: features.ngrams must be 1 or 2, got ${c.features.ngrams}`);
+  posInt(c.features.minDf, 'features.minDf');
+  nonNegInt(c.features.maxVocab, 'features.maxVocab');
+  nonNegInt(c.m2.shortlist, 'm2.shortlist');
+  if (!['softmax', 'pool-softmax', 'triplet'].includes(c.m2.loss)) throw new Error(`${where}: m2.loss must be softmax, pool-softmax or triplet, got ${JSON.stringify(c.m2.loss)}`);
+  if (!(c.m1.tau > 0) || !(c.m2.tau > 0)) throw new Error(`${where}: m1.tau and m2.tau must be positive`);
+  if (!(c.encoder.dropout >= 0 && c.encoder.dropout < 1)) throw new Error(`${where}: encoder.dropout must be in [0, 1), got ${c.encoder.dropout}`);
   if (c.mining.index !== 'exact' && c.mining.index !== 'ivf') throw new Error(`${where}: mining.index must be exact or ivf, got "${c.mining.index}"`);
   nonNegInt(c.mining.nlist, 'mining.nlist');
   nonNegInt(c.mining.nprobe, 'mining.nprobe');
@@ -141,9 +181,15 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
 export function readRunConfig(file: string): RunConfig {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(stripBom(readFileSync(file, 'utf8')));
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  // Runs saved before the bag encoder and M2's softmax existed trained a transformer and M2's
+  // triplet loss: fields they lack take those values, not today's defaults.
+  if (isObj(json)) {
+    if (isObj(json.encoder) && !('kind' in json.encoder)) json.encoder = { ...json.encoder, kind: 'transformer' };
+    if (isObj(json.m2) && !('loss' in json.m2)) json.m2 = { ...json.m2, loss: 'triplet' };
   }
   return mergeConfig(DEFAULT_RUN, json, file);
 }
@@ -153,7 +199,7 @@ export function readRunConfig(file: string): RunConfig {
  * tokenizer and the encoder saved in the checkpoint. Everything else (epochs, learning rate,
  * batch size, curriculum, sampler, M2, β) may change on --resume and applies from there on.
  */
-const RESUME_FIXED = ['data', 'text', 'pretrained', 'vocabSize', 'maxLen', 'encoder.dim', 'encoder.layers', 'encoder.heads', 'encoder.ffn', 'encoder.layout', 'valFraction', 'seed'] as const;
+const RESUME_FIXED = ['data', 'text', 'pretrained', 'encoder.kind', 'features.source', 'features.ngrams', 'features.minDf', 'features.maxVocab', 'vocabSize', 'maxLen', 'encoder.dim', 'encoder.layers', 'encoder.heads', 'encoder.ffn', 'encoder.layout', 'valFraction', 'seed'] as const;
 
 /** Throws, naming the first field and `savedFile`, if `next` cannot continue the run saved as `saved`. */
 export function checkResumable(saved: RunConfig, next: RunConfig, savedFile: string): void {

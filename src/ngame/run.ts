@@ -6,22 +6,20 @@
 //   checkpoint/          encoder + tokenizer + optimizer + RNG after each M1 epoch (resume)
 //   bank.safetensors     NGAME's memory bank after each M1 epoch (resume)
 //   model.safetensors    label embeddings and classifiers of the final model
+//   labels.jsonl         the label texts (predict needs no dataset)
+//   manifest.json        size and sha256 of the three files above (run-dir.ts)
 //   metrics.json         M1, M2 and fused test metrics, with the device and timings
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
 import { WebGpuBackend } from '../tensor/webgpu/backend';
-import { Encoder } from '../model/encoder';
-import { loadTraining, restoreOptimizer, restoreRng, saveTraining } from '../model/checkpoint';
+import { saveTraining } from '../model/checkpoint';
 import { hasCheckpoint } from '../model/checkpoint-io';
-import { readSafetensors, writeSafetensors } from '../model/safetensors';
-import { Tokenizer } from '../model/tokenizer';
-import { loadPretrained } from '../model/pretrained';
-import { loadDataset, type Dataset } from './data';
+import { loadDataset } from './data';
 import type { Metrics } from './metrics';
-import { tokenizeCorpus } from './corpus';
+import { checkpointModel, featurizerState, freshModel, makeCorpora, resumeState, type Model } from './model-setup';
 import { embedCorpus } from './embed';
 import { retrieve, scoreDocuments, testMetrics } from './inference';
 import { makeSampler } from './samplers';
@@ -31,11 +29,19 @@ import { checkConfig, checkResumable, readRunConfig, type RunConfig } from './ru
 import { chooseBeta, runSplit, type BetaPoint } from './validation';
 import { readRunLog } from './report/report';
 import { writeFileAtomic } from '../util/fs';
+import { checkRunDirFree, dropPreviousBank, prepareRunDir, readBank, writeBank, writeModel } from './run-dir';
+import { preflightRun } from './preflight';
 import { Rng } from '../util/rng';
 
 export interface Reporter {
   info(msg: string): void;
   progress(label: string, done: number, total: number, extra?: string): void;
+  /**
+   * Awaited before each M1 and M2 epoch, where stopping is safe (the last checkpoint is complete):
+   * it may throw to stop the run (src/cli/interrupt.ts: SIGINT/SIGTERM). It also gives the event
+   * loop a turn, which a run on the cpu backend otherwise never does, so signals get handled.
+   */
+  safePoint?(): Promise<void>;
 }
 
 export const silentReporter: Reporter = { info: () => {}, progress: () => {} };
@@ -62,11 +68,6 @@ export async function openBackend(device: RunConfig['device']): Promise<Backend>
   }
 }
 
-export function makeTokenizer(cfg: RunConfig, data: Dataset): Tokenizer {
-  if (cfg.vocabSize === 0) return Tokenizer.bertBaseUncased();
-  return Tokenizer.learn([...data.trainTexts, ...data.labelTexts], cfg.vocabSize);
-}
-
 function appendLog(dir: string, entry: unknown): void {
   writeFileSync(join(dir, 'log.jsonl'), JSON.stringify(entry) + '\n', { flag: 'a' });
 }
@@ -80,22 +81,23 @@ function loggedM1Seconds(dir: string, epoch: number): number {
 }
 
 /** Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint. */
-export async function runTraining(config: RunConfig, outDir: string, rep: Reporter = silentReporter, opts: { resume?: boolean; backend?: Backend } = {}): Promise<RunResult> {
+export async function runTraining(config: RunConfig, outDir: string, rep: Reporter = silentReporter, opts: { resume?: boolean; force?: boolean; backend?: Backend } = {}): Promise<RunResult> {
   const cfg = checkConfig(config);
   const t0 = performance.now();
-  mkdirSync(outDir, { recursive: true });
   const ckDir = join(outDir, 'checkpoint');
   const resuming = opts.resume === true;
+  // Nothing in outDir is touched before the configuration and the data are checked, and a run
+  // there is replaced only with `force` (run-dir.ts): prepareRunDir below claims the directory.
+  checkRunDirFree(outDir, opts);
   if (resuming && !hasCheckpoint(ckDir)) throw new Error(`--resume: no checkpoint in ${ckDir}`);
   const savedConfig = join(outDir, 'config.json');
   if (resuming && existsSync(savedConfig)) {
     checkResumable(readRunConfig(savedConfig), cfg, savedConfig);
   }
-  if (!resuming) rmSync(join(outDir, 'log.jsonl'), { force: true });
-  // A fresh run records its config at once; a resumed one with each new checkpoint (and once M1
-  // is done), so a resume that fails before its first checkpoint leaves the saved run as it was.
+  // A fresh run records its config once the directory is claimed; a resumed one with each new
+  // checkpoint (and once M1 is done), so a resume that fails before its first checkpoint leaves
+  // the saved run as it was.
   const writeConfig = () => writeFileAtomic(savedConfig, JSON.stringify(cfg, null, 2) + '\n');
-  if (!resuming) writeConfig();
 
   const backend = opts.backend ?? (await openBackend(cfg.device));
   rep.info(`device: ${backend.name} — ${backend.deviceName}`);
@@ -104,47 +106,36 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   // With a validation split, `data` is the rest of the training set: M1 and M2 never see `val`.
   const { data, val } = runSplit(full, cfg);
   if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
+  await preflightRun(cfg, data, backend, { resume: resuming });
+  prepareRunDir(outDir, opts, full.labelTexts);
+  if (!resuming) writeConfig();
 
-  // Model, tokenizer and (when resuming) optimizer, generator and memory bank.
-  let encoder: Encoder;
-  let tok: Tokenizer;
+  // Model, featurizer and (when resuming) optimizer, generator and memory bank.
+  let setup: Model;
   let resume: M1Resume | undefined;
   if (resuming) {
-    const ck = loadTraining(ckDir, { backend });
-    encoder = ck.encoders.encoder;
-    if (!encoder || !ck.tokenizer) throw new Error(`${ckDir}: checkpoint has no encoder or tokenizer`);
-    tok = ck.tokenizer;
-    const bankFile = join(outDir, 'bank.safetensors');
-    const bank = existsSync(bankFile) ? (readSafetensors(bankFile).tensors.bank?.data as Float32Array) : undefined;
-    resume = { epoch: Number(ck.extra.epoch ?? 0), step: ck.step, opt: restoreOptimizer(ck, encoder.params) ?? undefined, rng: restoreRng(ck) ?? undefined, bank };
+    const ck = checkpointModel(ckDir, cfg, data.dir, backend);
+    resume = resumeState(ck, undefined);
+    resume.bank = readBank(outDir, resume.epoch); // verified against manifest.json
+    setup = ck;
     rep.info(`resuming at M1 epoch ${resume.epoch + 1} (step ${resume.step})`);
-  } else if (cfg.pretrained !== null) {
-    // Fine-tune a pretrained post-LN encoder with its own WordPiece vocabulary.
-    const pre = loadPretrained(cfg.pretrained, { backend, dropout: cfg.encoder.dropout, seed: cfg.seed });
-    if (cfg.maxLen > pre.hf.maxLen) {
-      pre.encoder.dispose();
-      throw new Error(`maxLen ${cfg.maxLen} exceeds the ${pre.hf.maxLen} positions of the pretrained encoder in ${cfg.pretrained}`);
-    }
-    encoder = pre.encoder;
-    tok = pre.tokenizer;
-    rep.info(`pretrained: ${cfg.pretrained} (${pre.hf.kind}, ${pre.hf.layers} layers, dim ${pre.hf.dim}, vocabulary ${tok.vocabSize})`);
   } else {
-    tok = makeTokenizer(cfg, data);
-    encoder = new Encoder({ vocabSize: tok.vocabSize, maxLen: cfg.maxLen, ...cfg.encoder }, { backend, seed: cfg.seed });
+    setup = freshModel(cfg, data, backend);
+    rep.info(setup.origin);
   }
-  const train = tokenizeCorpus(tok, data.trainTexts, cfg.maxLen);
-  const labels = tokenizeCorpus(tok, data.labelTexts, cfg.maxLen);
-  const test = tokenizeCorpus(tok, data.testTexts, cfg.maxLen);
+  const { encoder, featurizer } = setup;
+  const { train, labels, test, val: valCorpus } = makeCorpora(setup, data, val);
   const ctx = { data, encoder, backend, train, labels, test };
 
   // ---- M1 ----
   const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
   const infoNCE = cfg.m1.loss === 'infonce' || (cfg.m1.loss === 'auto' && sampler.loss === 'triplet');
-  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE }, resume);
+  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE, infoNCETau: cfg.m1.tau }, resume);
   if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);
   const epochs: (EpochLog | M2EpochLog)[] = [];
   const tm1 = performance.now();
   while (m1.epoch < cfg.m1.epochs) {
+    await rep.safePoint?.();
     const e = m1.epoch;
     const log = await m1.trainEpoch({
       onStep: (_s, loss, i, n) => rep.progress(`M1 ${cfg.sampler} epoch ${e + 1}/${cfg.m1.epochs}`, i, n, `loss ${loss.toFixed(4)}`),
@@ -154,8 +145,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     const p = log.metrics ? `  P@1 ${log.metrics.P[0].toFixed(2)}  P@5 ${log.metrics.P[4].toFixed(2)}` : '';
     const h = log.hardness ? `  hardness ${log.hardness.ratio.toFixed(3)}` : '';
     rep.info(`M1 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
-    await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, tokenizer: tok, extra: { epoch: m1.epoch } });
-    writeSafetensors(join(outDir, 'bank.safetensors'), { bank: { dtype: 'F32', shape: [m1.bank.n, m1.bank.dim], data: m1.bank.data } });
+    writeBank(outDir, m1.bank, m1.epoch); // the bank first, so that every checkpoint finds its own
+    await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, ...featurizerState(featurizer), extra: { epoch: m1.epoch } });
+    dropPreviousBank(outDir);
     writeConfig();
   }
   if (resuming) writeConfig();
@@ -172,10 +164,11 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     rep.info('M2: encoding training documents once (dropout on)');
     const docEmb = await embedCorpus(encoder, train, { training: true, rng: new Rng(cfg.seed + 1) });
     const m2 = new M2Trainer(backend, data.trainY, docEmb, labelEmb, D, {
-      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed,
+      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
       curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
     });
     for (let e = 0; e < cfg.m2.epochs; e++) {
+      await rep.safePoint?.();
       const log = await m2.trainEpoch((i, n, loss) => rep.progress(`M2 epoch ${e + 1}/${cfg.m2.epochs}`, i, n, `loss ${loss.toFixed(4)}`));
       epochs.push(log);
       appendLog(outDir, log);
@@ -191,7 +184,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   let betaCurve: BetaPoint[] | null = null;
   if (val && classifiers) {
     rep.info('choosing β on the validation documents');
-    const valEmb = await embedCorpus(encoder, tokenizeCorpus(tok, val.texts, cfg.maxLen));
+    const valEmb = await embedCorpus(encoder, valCorpus!);
     const vEmb = await retrieve(backend, valEmb, labelEmb, D, cfg.topK);
     const vClf = await retrieve(backend, valEmb, classifiers, D, cfg.topK);
     ({ beta, curve: betaCurve } = chooseBeta(vEmb, vClf, val, data.trainY));
@@ -212,7 +205,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     labelEmbeddings: { dtype: 'F32', shape: [labelEmb.length / D, D], data: labelEmb },
   };
   if (classifiers) model.classifiers = { dtype: 'F32', shape: [classifiers.length / D, D], data: classifiers };
-  writeSafetensors(join(outDir, 'model.safetensors'), model, { beta: String(beta) });
+  writeModel(outDir, model, { beta: String(beta) });
 
   const result: RunResult = {
     m1: m1Metrics, m2: m2Metrics, fused, beta, device: `${backend.name}: ${backend.deviceName}`,

@@ -2,17 +2,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../tensor';
-import type { Encoder } from '../model/encoder';
-import { loadTraining } from '../model/checkpoint';
-import { readSafetensors } from '../model/safetensors';
-import type { Tokenizer } from '../model/tokenizer';
+import { readModel } from './run-dir';
+import type { TextEncoder } from '../model/text-encoder';
+import { bagCorpus, featurize, type Corpus, type Featurizer } from './corpus';
+import type { Dataset } from './data';
+import { checkpointModel } from './model-setup';
 import { readRunConfig, type RunConfig } from './run-config';
 
 export interface SavedRun {
   dir: string;
   config: RunConfig;
-  encoder: Encoder;
-  tokenizer: Tokenizer;
+  encoder: TextEncoder;
+  /** Turns texts into the encoder's input exactly as training did. */
+  featurizer: Featurizer;
   /** (L, D) label embeddings of the final M1 encoder. */
   labelEmb: Float32Array;
   /** (L, D) M2 classifiers, when M2 ran. */
@@ -29,19 +31,25 @@ export function openRun(dir: string, backend: Backend): SavedRun {
     return p;
   };
   const config = readRunConfig(need('config.json'));
-  const model = readSafetensors(need('model.safetensors'));
-  const ck = loadTraining(join(dir, 'checkpoint'), { backend });
-  const encoder = ck.encoders.encoder;
-  if (!encoder || !ck.tokenizer) throw new Error(`${join(dir, 'checkpoint')}: no encoder or tokenizer in the checkpoint`);
+  need('model.safetensors');
+  const model = readModel(dir); // checked against manifest.json; non-finite weights refused
+  const { encoder, featurizer } = checkpointModel(join(dir, 'checkpoint'), config, config.data ?? 'the embedded dataset', backend);
   const le = model.tensors.labelEmbeddings;
   if (!le) throw new Error(`${join(dir, 'model.safetensors')}: no labelEmbeddings tensor`);
   const saved = Number(model.metadata.beta); // NaN when a file lacks it: fall back to the config
   const beta = saved >= 0 && saved <= 1 ? saved : config.beta;
   return {
-    dir, config, encoder, tokenizer: ck.tokenizer,
+    dir, config, encoder, featurizer,
     labelEmb: le.data as Float32Array,
     classifiers: (model.tensors.classifiers?.data as Float32Array | undefined) ?? null,
     dim: encoder.outDim,
     beta,
   };
+}
+
+/** The test documents of `data` as the run's encoder reads them (its feature files' rows, or featurized texts). */
+export function testCorpus(run: SavedRun, data: Dataset): Corpus {
+  if (run.featurizer.kind !== 'files') return featurize(run.featurizer, data.testTexts);
+  if (!data.features) throw new Error(`${run.dir} was trained on bag-of-words feature files, and ${data.dir} has none`);
+  return bagCorpus(data.features.test);
 }

@@ -9,11 +9,11 @@
 
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
-import type { Encoder } from '../model/encoder';
+import type { TextEncoder } from '../model/text-encoder';
 import { AdamW } from '../model/optim';
 import type { Dataset } from './data';
 import { MemoryBank, trainableDocuments } from './batching';
-import { corpusBatch, type Corpus } from './corpus';
+import { concatBags, corpusBatch, type Corpus } from './corpus';
 import { negativeHardness, type Hardness } from './diagnostics';
 import { embedCorpus } from './embed';
 import { retrieve, testMetrics } from './inference';
@@ -35,6 +35,8 @@ export interface M1Config {
   bceScale: number;
   /** Use in-batch softmax (InfoNCE) instead of the sampler's loss. */
   infoNCE: boolean;
+  /** InfoNCE temperature. */
+  infoNCETau: number;
   /** Test metrics every this many epochs (0: never during training; run.ts evaluates at the end). */
   evalEvery: number;
   /** Documents measured for the negative-hardness diagnostic each epoch. */
@@ -43,12 +45,12 @@ export interface M1Config {
 
 export const DEFAULT_M1: M1Config = {
   epochs: 10, batchSize: 64, lr: 1e-3, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, seed: 0,
-  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, infoNCE: false, evalEvery: 1, hardnessDocs: 200,
+  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, infoNCE: false, infoNCETau: 0.05, evalEvery: 1, hardnessDocs: 200,
 };
 
 export interface M1Context {
   data: Dataset;
-  encoder: Encoder;
+  encoder: TextEncoder;
   backend: Backend;
   train: Corpus;
   labels: Corpus;
@@ -87,7 +89,7 @@ export interface M1Hooks {
   onStep?: (step: number, loss: number, epochStep: number, epochSteps: number) => void;
 }
 
-/** Token rows touched by a batch (for the row-sparse update of the token table). */
+/** Token rows touched by a batch (for the row-sparse update of the transformer's token table). */
 function tokenRows(...bs: { ids: Int32Array }[]): Int32Array {
   const seen = new Set<number>();
   for (const b of bs) for (const id of b.ids) seen.add(id);
@@ -146,11 +148,21 @@ export class M1Trainer {
     const B = plan.docs.length;
     const L = plan.labels.length;
     const { loss, docEmb } = T.scope(() => {
-      const d = encoder.forward(docB.ids, docB.mask, docB.B, docB.T, { training: true, rng: this.rng }); // (B, D)
-      const l = encoder.forward(labB.ids, labB.mask, labB.B, labB.T, { training: true, rng: this.rng }); // (L, D)
+      let d: T.Tensor;
+      let l: T.Tensor;
+      if (docB.kind === 'bag' && labB.kind === 'bag') {
+        // Bags need no padding: documents and labels go through the encoder as one batch, half
+        // the dispatches of two passes (the gradient rejoins through the two slices).
+        const e = encoder.encode(concatBags(docB, labB), { training: true, rng: this.rng }); // (B + L, D)
+        d = T.slice(e, 0, 0, B); // (B, D)
+        l = T.slice(e, 0, B, B + L); // (L, D)
+      } else {
+        d = encoder.encode(docB, { training: true, rng: this.rng }); // (B, D)
+        l = encoder.encode(labB, { training: true, rng: this.rng }); // (L, D)
+      }
       const S = T.matmul(d, l, { transB: true }); // (B, L) cosines
       const tg = T.tensor(plan.targets, [B, L], { backend });
-      let loss = this.cfg.infoNCE ? infoNCE(S, tg)
+      let loss = this.cfg.infoNCE ? infoNCE(S, tg, this.cfg.infoNCETau)
         : this.sampler.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
         : tripletOHNM(S, tg, this.cfg.triplet);
       // A sampler with parameters of its own (meta) adds its loss; its gradient reaches the encoder too.
@@ -164,7 +176,10 @@ export class M1Trainer {
     try {
       // One readback per step: the gradient norm, the loss and the documents' embeddings together.
       // (The gradient norm, and so the clipping, covers the encoder's parameters only.)
-      info = await this.opt.step({ loss, extra: docEmb, rows: { 'embed.tokens': tokenRows(docB, labB) } });
+      // The transformer's token table is told its rows for a row-sparse update; the bag encoder's
+      // term table carries a row-sparse gradient (embeddingBag) that names them itself.
+      const rows = docB.kind === 'tokens' && labB.kind === 'tokens' ? { 'embed.tokens': tokenRows(docB, labB) } : undefined;
+      info = await this.opt.step({ loss, extra: docEmb, rows });
       ok = true;
     } finally {
       loss.release();

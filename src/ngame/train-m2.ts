@@ -7,14 +7,24 @@
 //     sees all its positives and its cluster-mates' positives as hard negatives;
 //   - the loss is the multi-positive triplet (3 lowest positives × 5 hardest negatives);
 //   - row-sparse Adam updates only the classifiers in the pool.
+//
+// Or, with loss 'softmax' (the default for the bag encoder, where it measured better), every
+// label is a negative: random batches, scores S = X·normalize(W)ᵀ / τ over all L labels (cosine
+// classifiers, so their scores are on the same scale as the embeddings' for fusion), and each
+// document's loss is the mean over its positives p of −log softmax(S_i)_p. All rows get a
+// gradient, so the update is dense Adam. Cost per step O(B·L·D): fine for 10⁴–10⁵ labels.
 
 import * as T from '../tensor';
 import type { Backend, Tensor } from '../tensor';
+import { AdamW } from '../model/optim';
 import { SparseAdam } from '../model/sparse-adam';
 import type { CSR } from './data';
 import { clusterBatches, clusterDocuments, clusterSizeAt, MemoryBank, randomBatches, targetMatrix, trainableDocuments, type Curriculum } from './batching';
 import { tripletMultiPositive, type MultiPositiveOptions } from './losses';
+import { retrieve } from './inference';
 import { Rng } from '../util/rng';
+
+export type M2Loss = 'softmax' | 'pool-softmax' | 'triplet';
 
 export interface M2Config {
   epochs: number;
@@ -22,12 +32,25 @@ export interface M2Config {
   lr: number;
   seed: number;
   curriculum: Curriculum;
+  /**
+   * 'triplet' or 'pool-softmax' over the batch's label pool (cluster batches: the cluster-mates'
+   * positives are the hard negatives), or 'softmax' over all labels (random batches).
+   */
+  kind: M2Loss;
+  /** Softmax temperature. */
+  tau: number;
+  /**
+   * 'pool-softmax' and 'triplet': each document also brings its `shortlist` nearest labels by M1
+   * embedding into the batch's pool (its confusers, fixed for M2 as SiameseXML's ANNS shortlist).
+   */
+  shortlist: number;
   loss: MultiPositiveOptions;
 }
 
 export const DEFAULT_M2: M2Config = {
   epochs: 5, batchSize: 256, lr: 2e-3, seed: 0,
   curriculum: { warmupEpochs: 0, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1000 },
+  kind: 'triplet', tau: 0.05, shortlist: 0,
   loss: { numPositives: 3, numNegatives: 5, margin: 0.2, tau: 0.1 },
 };
 
@@ -42,10 +65,11 @@ export interface M2EpochLog {
   peakBytes: number;
 }
 
-/** Union of the positives of `docs`, in first-seen order. */
-function positivePool(Y: CSR, docs: Int32Array): Int32Array {
+/** Union of the positives of `docs` (then of their shortlists, when given), in first-seen order. */
+function positivePool(Y: CSR, docs: Int32Array, shortlist: CSR | null = null): Int32Array {
   const seen = new Set<number>();
   for (const d of docs) for (let a = Y.indptr[d]; a < Y.indptr[d + 1]; a++) seen.add(Y.indices[a]);
+  if (shortlist) for (const d of docs) for (let a = shortlist.indptr[d]; a < shortlist.indptr[d + 1]; a++) seen.add(shortlist.indices[a]);
   return Int32Array.from(seen);
 }
 
@@ -53,21 +77,28 @@ export class M2Trainer {
   readonly cfg: M2Config;
   /** (L, D) classifier table, a leaf tensor on the backend. */
   readonly W: Tensor;
-  private readonly opt: SparseAdam;
+  private readonly opt: SparseAdam | null;
+  /** The softmax loss's dense update (every classifier gets a gradient). */
+  private readonly dense: AdamW | null;
   private readonly bank: MemoryBank;
   private readonly docs: Int32Array;
   private readonly rng: Rng;
   private clusters: Int32Array[] | null = null;
+  /** (N × L) each training document's `shortlist` nearest labels by M1 embedding. */
+  private shortlist: CSR | null = null;
   epoch = 0;
 
   /**
    * docEmb: (N, D) training-document embeddings (dropout on); labelEmb: (L, D) unit label
    * embeddings (the classifiers' starting point).
    */
-  constructor(readonly backend: Backend, readonly Y: CSR, docEmb: Float32Array, labelEmb: Float32Array, readonly dim: number, cfg: Partial<M2Config> = {}) {
+  constructor(readonly backend: Backend, readonly Y: CSR, docEmb: Float32Array, private readonly labelEmb: Float32Array, readonly dim: number, cfg: Partial<M2Config> = {}) {
     this.cfg = { ...DEFAULT_M2, ...cfg, loss: { ...DEFAULT_M2.loss, ...cfg.loss } };
     this.W = T.keep(T.tensor(labelEmb, [Y.cols, dim], { backend, requiresGrad: true }));
-    this.opt = new SparseAdam([{ name: 'W', get: () => this.W }], { lr: this.cfg.lr });
+    // One optimizer, by loss: row-sparse for the pool's triplet, dense for the full softmax.
+    const target = { name: 'W', get: () => this.W };
+    this.opt = this.cfg.kind !== 'softmax' ? new SparseAdam([target], { lr: this.cfg.lr }) : null;
+    this.dense = this.cfg.kind === 'softmax' ? new AdamW([{ ...target, decay: false, sparse: false }], { lr: this.cfg.lr, weightDecay: 0, clipNorm: 0 }) : null;
     this.bank = new MemoryBank(Y.rows, dim);
     this.bank.update(Int32Array.from({ length: Y.rows }, (_, i) => i), docEmb);
     this.docs = trainableDocuments(Y).docs;
@@ -79,21 +110,31 @@ export class M2Trainer {
     this.backend.resetPeak();
     const size = clusterSizeAt(this.epoch, this.cfg.curriculum);
     let overheadMs = 0;
+    if (this.cfg.kind !== 'softmax' && this.cfg.shortlist > 0 && !this.shortlist) {
+      const s0 = performance.now();
+      this.shortlist = await retrieve(this.backend, this.bank.data, this.labelEmb, this.dim, Math.min(this.cfg.shortlist, this.Y.cols));
+      overheadMs += performance.now() - s0;
+    }
     let batches: Int32Array[];
-    if (size === null) {
+    if (size === null || this.cfg.kind === 'softmax') {
       batches = randomBatches(this.docs, this.cfg.batchSize, this.rng);
     } else {
       if (!this.clusters || this.epoch % this.cfg.curriculum.reclusterEvery === 0) {
         const c0 = performance.now();
         this.clusters = clusterDocuments(this.bank, this.docs, size, this.cfg.seed + this.epoch);
-        overheadMs = performance.now() - c0;
+        overheadMs += performance.now() - c0;
       }
       batches = clusterBatches(this.clusters, this.cfg.batchSize, this.rng);
     }
     let lossSum = 0;
     for (let i = 0; i < batches.length; i++) {
       const docs = batches[i];
-      const pool = positivePool(this.Y, docs);
+      if (this.cfg.kind !== 'triplet') {
+        lossSum += await this.softmaxStep(docs, this.cfg.kind === 'pool-softmax' ? positivePool(this.Y, docs, this.shortlist) : null, i);
+        onStep?.(i + 1, batches.length, lossSum / (i + 1));
+        continue;
+      }
+      const pool = positivePool(this.Y, docs, this.shortlist);
       const loss = T.scope(() => {
         const D = T.tensor(this.bank.rows(docs), [docs.length, this.dim], { backend: this.backend }); // (B, D), fixed
         const idx = T.tensor(pool, [pool.length], { backend: this.backend, dtype: 'i32' });
@@ -104,7 +145,7 @@ export class M2Trainer {
         T.backward(l);
         return l;
       });
-      this.opt.step({ W: pool });
+      this.opt!.step({ W: pool });
       T.zeroGrad([this.W]);
       const v = await loss.item();
       loss.release();
@@ -120,12 +161,65 @@ export class M2Trainer {
     return log;
   }
 
-  /** The classifier table on the host (L × D). */
+  /**
+   * One softmax step of docs (B) against `pool` (P labels), or all L labels when pool is null:
+   * loss = −(1/B) Σ_i (1/|P_i|) Σ_{p ∈ P_i} log softmax(X_i · Ŵᵀ / τ)_p, Ŵ = W's rows (the pool's)
+   * made unit. A pool's rows are gathered by embeddingBag (one-hot bags), so their gradient is
+   * row-sparse and the update touches only them; all labels get the dense update.
+   */
+  private async softmaxStep(docs: Int32Array, pool: Int32Array | null, i: number): Promise<number> {
+    const { Y, backend, dim } = this;
+    const P = pool ? pool.length : Y.cols;
+    let col: Int32Array | null = null; // label -> its column in the pool
+    if (pool) {
+      col = new Int32Array(Y.cols).fill(-1);
+      pool.forEach((l, j) => (col![l] = j));
+    }
+    // The positives as flat indices into the (B, P) log-probabilities, each weighted −1/(B·|P_i|).
+    const flat: number[] = [];
+    const w: number[] = [];
+    docs.forEach((d, r) => {
+      const n = Y.indptr[d + 1] - Y.indptr[d];
+      for (let a = Y.indptr[d]; a < Y.indptr[d + 1]; a++) {
+        flat.push(r * P + (col ? col[Y.indices[a]] : Y.indices[a]));
+        w.push(-1 / (docs.length * n));
+      }
+    });
+    const loss = T.scope(() => {
+      const X = T.tensor(this.bank.rows(docs), [docs.length, dim], { backend }); // (B, D), fixed
+      const Wp = pool
+        ? T.embeddingBag(this.W, { ids: pool, weights: new Float32Array(P).fill(1), offsets: Int32Array.from({ length: P + 1 }, (_, j) => j) }) // (P, D)
+        : this.W; // (L, D)
+      const S = T.matmul(X, T.l2Normalize(Wp), { transB: true }); // (B, P) cosines
+      const logp = T.reshape(T.logSoftmax(T.scale(S, 1 / this.cfg.tau)), [docs.length * P, 1]); // (B·P, 1)
+      const pos = T.embedding(logp, T.tensor(Int32Array.from(flat), [flat.length], { backend, dtype: 'i32' })); // (npos, 1)
+      const l = T.sumAll(T.mul(pos, T.tensor(Float32Array.from(w), [flat.length, 1], { backend })));
+      T.backward(l);
+      return l;
+    });
+    if (pool) this.opt!.step({});
+    else await this.dense!.step();
+    T.zeroGrad([this.W]);
+    const v = await loss.item();
+    loss.release();
+    if (!Number.isFinite(v)) throw new Error(`M2: loss is ${v} at epoch ${this.epoch} step ${i}`);
+    return v;
+  }
+
+  /** The classifier table on the host (L × D); unit rows under the softmax losses (cosine classifiers). */
   async classifiers(): Promise<Float32Array> {
+    if (this.cfg.kind !== 'triplet') {
+      const n = T.noGrad(() => T.l2Normalize(this.W));
+      const host = (await n.data()) as Float32Array;
+      n.release();
+      return host;
+    }
     return (await this.W.data()) as Float32Array;
   }
 
   dispose(): void {
+    this.opt?.dispose();
+    this.dense?.dispose();
     this.W.release();
   }
 }

@@ -159,6 +159,7 @@ describe('ngame CLI', () => {
     expect(saved).toMatchObject({ dim: 24, layout: 'post', vocabSize: tok.vocabSize });
     expect((await ngame(['predict', run], 'a compiler and parser item\n')).code).toBe(0);
 
+    mkdirSync(join(dir, 'no-model')); // a directory without the model's files (a missing one is a usage error, exit 2)
     const bad = await ngame(['train', '--config', join(dir, 'tiny.json'), '--pretrained', join(dir, 'no-model'), '--out', join(dir, 'z'), '--quiet']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/no-model.config\.json is missing/);
@@ -241,11 +242,15 @@ describe('ngame CLI', () => {
     expect(i.code).toBe(2);
     expect(i.err).toMatch(/mining\.index must be exact or ivf, got "hnsw"/);
     const c = await ngame(['train', '--data', join(dir, 'nope'), '--device', 'cpu', '--out', join(dir, 'y'), '--quiet']);
-    expect(c.code).toBe(1);
+    expect(c.code).toBe(2);
     expect(c.err).toMatch(/nope is not a directory/);
     const d = await ngame(['eval', join(dir, 'missing-run')]);
-    expect(d.code).toBe(1);
-    expect(d.err).toMatch(/config.json is missing/);
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/missing-run is not a directory: it does not exist/);
+    mkdirSync(join(dir, 'empty-run'));
+    const d2 = await ngame(['eval', join(dir, 'empty-run')]);
+    expect(d2.code).toBe(1);
+    expect(d2.err).toMatch(/config.json is missing/);
     expect((await ngame(['frobnicate'])).code).toBe(2);
     expect((await ngame(['train', '--help'])).code).toBe(0);
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
 import { poisonedGpu } from '../helpers/gpu';
-import { TOPK_MAX_K, topkGpu, topkRef } from '../../src/kernels/topk';
+import { TOPK_PASS_K, topkGpu, topkRef, type TopkOptions } from '../../src/kernels/topk';
 import { Rng } from '../../src/util/rng';
 
 let be: WebGpuBackend;
@@ -25,9 +25,9 @@ function values(rng: Rng, n: number, dist: Dist): Float32Array {
   return x;
 }
 
-async function runBoth(x: Float32Array, rows: number, cols: number, k: number, chunk?: number): Promise<void> {
+async function runBoth(x: Float32Array, rows: number, cols: number, k: number, chunk?: number, more: TopkOptions = {}): Promise<void> {
   const xb = be.rt.upload(x);
-  const r = topkGpu(be.rt, xb, rows, cols, k, { chunk });
+  const r = topkGpu(be.rt, xb, rows, cols, k, { chunk, ...more });
   const vals = new Float32Array(await be.rt.read(r.values, rows * k * 4));
   const idx = new Int32Array(await be.rt.read(r.indices, rows * k * 4));
   for (const b of [xb, r.values, r.indices]) be.rt.release(b);
@@ -36,7 +36,7 @@ async function runBoth(x: Float32Array, rows: number, cols: number, k: number, c
   for (let i = 0; i < rows * k && bad < 0; i++) {
     if (idx[i] !== ref.indices[i] || !Object.is(vals[i], ref.values[i])) bad = i;
   }
-  const what = `(${rows}x${cols}, k=${k}, chunk=${chunk})`;
+  const what = `(${rows}x${cols}, k=${k}, chunk=${chunk}, ${JSON.stringify(more)})`;
   expect(bad, bad < 0 ? what : `${what}: first mismatch at ${bad}: gpu (${vals[bad]}, ${idx[bad]}) ref (${ref.values[bad]}, ${ref.indices[bad]})`).toBe(-1);
 }
 
@@ -51,7 +51,7 @@ describe('top-k kernel (webgpu vs reference)', () => {
         fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
         fc.integer({ min: 0, max: 1 << 30 }),
         async (rows, cols, kDraw, dist, chunk, seed) => {
-          const k = Math.min(kDraw === 'cols' ? cols : kDraw, cols, TOPK_MAX_K);
+          const k = Math.min(kDraw === 'cols' ? cols : kDraw, cols, TOPK_PASS_K);
           await runBoth(values(new Rng(seed), rows * cols, dist), rows, cols, k, chunk);
         },
       ),
@@ -68,11 +68,39 @@ describe('top-k kernel (webgpu vs reference)', () => {
     }
   });
 
-  it('edge shapes: cols = 1, k = 1, k = cols = TOPK_MAX_K; inputs over the binding limit', async () => {
+  it('k above one pass (TOPK_PASS_K): several passes, each after the last pick of the previous one', async () => {
+    // Small passes (passK 1..20) force many passes on small shapes, with ties and special values.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 2, max: 400 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.constantFrom<Dist>('normal', 'ties', 'special'),
+        fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
+        fc.integer({ min: 0, max: 1 << 30 }),
+        async (rows, cols, passK, dist, chunk, seed) => {
+          const rng = new Rng(seed);
+          const k = Math.min(cols, passK + 1 + rng.int(3 * passK + 1)); // at least 2 passes unless cols is small
+          await runBoth(values(rng, rows * cols, dist), rows, cols, k, chunk, { passK });
+        },
+      ),
+      { seed: 7, numRuns: 40 },
+    );
+    // The real pass size: k = 257, 300, 600 and k = cols, ties forced.
+    const rng = new Rng(11);
+    await runBoth(values(rng, 3 * 700, 'normal'), 3, 700, 300);
+    await runBoth(values(rng, 2 * 1200, 'ties'), 2, 1200, 600, 50);
+    await runBoth(values(rng, 2 * 257, 'special'), 2, 257, 257);
+    await runBoth(values(rng, 4 * 5000, 'special'), 4, 5000, TOPK_PASS_K + 1);
+    // Row blocks with several passes: a binding limit of 2 rows.
+    await runBoth(values(rng, 7 * 300, 'ties'), 7, 300, 40, undefined, { passK: 16, maxBindingBytes: 2 * 300 * 4 });
+  });
+
+  it('edge shapes: cols = 1, k = 1, k = cols = TOPK_PASS_K; inputs over the binding limit', async () => {
     const rng = new Rng(5);
     await runBoth(values(rng, 7, 'normal'), 7, 1, 1);
     await runBoth(values(rng, 5 * 999, 'ties'), 5, 999, 1);
-    await runBoth(values(rng, 3 * TOPK_MAX_K, 'special'), 3, TOPK_MAX_K, TOPK_MAX_K, 10);
+    await runBoth(values(rng, 3 * TOPK_PASS_K, 'special'), 3, TOPK_PASS_K, TOPK_PASS_K, 10);
     // Row blocks: a binding limit of 3 rows forces copies in and out of 4 blocks.
     const x = values(rng, 11 * 500, 'normal');
     const xb = be.rt.upload(x);
@@ -94,7 +122,8 @@ describe('top-k kernel (webgpu vs reference)', () => {
   it('rejects bad k with a clear error', () => {
     const xb = be.rt.upload(new Float32Array(300));
     expect(() => topkRef(new Float32Array(4), 2, 2, 3)).toThrow(/topkRef: k = 3 must be in \[1, cols = 2\]/);
-    expect(() => topkGpu(be.rt, xb, 1, 300, TOPK_MAX_K + 1)).toThrow(/exceeds the supported maximum/);
+    expect(() => topkGpu(be.rt, xb, 1, 300, 301)).toThrow(/topkGpu: k = 301 must be in \[1, cols = 300\]/);
+    expect(() => topkGpu(be.rt, xb, 1, 300, 5, { passK: TOPK_PASS_K + 1 })).toThrow(/passK = 257/);
     expect(() => topkGpu(be.rt, xb, 1, 300, 0)).toThrow(/topkGpu: k = 0/);
     be.rt.release(xb);
   });

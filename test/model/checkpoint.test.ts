@@ -66,7 +66,7 @@ describe('training checkpoints', () => {
     const dir = join(root, 'exact');
     await saveTraining(dir, { encoders: { encoder: r.enc }, optimizer: r.opt, step: r.step, rng: r.rng, tokenizer: tok, extra: { epoch: 2 } });
     const loaded = loadTraining(dir, { backend: cpu });
-    const enc = loaded.encoders.encoder;
+    const enc = loaded.encoders.encoder as Encoder;
     expect(enc.config).toEqual(r.enc.config);
     expect(loaded.step).toBe(3);
     expect(loaded.extra).toEqual({ epoch: 2 });
@@ -93,7 +93,7 @@ describe('training checkpoints', () => {
     first.opt.dispose();
 
     const loaded = loadTraining(dir, { backend: cpu });
-    const enc = loaded.encoders.encoder;
+    const enc = loaded.encoders.encoder as Encoder;
     const resumed: Run = { enc, opt: restoreOptimizer(loaded, enc.params)!, rng: restoreRng(loaded)!, step: loaded.step };
     for (let i = 0; i < 3; i++) lossesB.push(await trainStep(resumed));
     expect(lossesB).toEqual(lossesA);

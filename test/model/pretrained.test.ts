@@ -9,6 +9,7 @@ import * as T from '../../src/tensor';
 import { CpuBackend } from '../../src/tensor';
 import { Rng } from '../../src/util/rng';
 import { exportPretrained, loadPretrained } from '../../src/model/pretrained';
+import { checkPretrainedDir } from '../../src/model/pretrained-check';
 import { hfTensorShapes, parseHfConfigJson } from '../../src/model/hf-config';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../../src/model/safetensors';
 import { Encoder } from '../../src/model/encoder';
@@ -213,5 +214,22 @@ describe('loading and exporting HF directories', () => {
     delete w[name];
     writeSafetensors(join(dir, 'model.safetensors'), w);
     expect(() => loadPretrained(dir, { backend: cpu })).toThrow(/has no tensor "encoder\.layer\.1\.intermediate\.dense\.weight"/);
+  });
+
+  it('config.json sizes are checked against the tensor headers and sane bounds before any allocation', () => {
+    const dir = join(root, 'claims');
+    freshDir(dir);
+    writeModelDir(dir, BERT_CONFIG, '', 1);
+    const claim = (over: Record<string, unknown>, bom = '') => writeFileSync(join(dir, 'config.json'), bom + JSON.stringify({ ...BERT_CONFIG, ...over }));
+    claim({ hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 4 });
+    expect(() => checkPretrainedDir(dir)).toThrow(/word_embeddings\.weight" has shape \[16, 8\], config\.json implies \[16, 2048\] \("hidden_size" is 2048 in .*claims.config\.json\)/);
+    claim({ num_hidden_layers: 3 });
+    expect(() => loadPretrained(dir, { backend: cpu })).toThrow(/config\.json: "num_hidden_layers" is 3 but .*model\.safetensors has no tensor "encoder\.layer\.2\./);
+    claim({ vocab_size: 2_000_000_000 });
+    expect(() => loadPretrained(dir, { backend: cpu })).toThrow(/claims.config\.json: "vocab_size" is 2000000000, outside the sane range/);
+    claim({ max_position_embeddings: 0 });
+    expect(() => loadPretrained(dir, { backend: cpu })).toThrow(/"max_position_embeddings" is 0, outside the sane range \[1, /);
+    claim({}, '\uFEFF'); // a byte-order mark is accepted, as in the data files
+    expect(checkPretrainedDir(dir).hf.dim).toBe(DIM);
   });
 });

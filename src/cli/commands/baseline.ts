@@ -1,7 +1,7 @@
 // `ngame baseline [DIR]`: the TF-IDF baselines (label cosine, kNN, fused) on a dataset's test set.
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, requirePath } from '../args';
 import { loadDataset } from '../../ngame/data/dataset';
 import { tfidfBaselines } from '../../ngame/baselines/knn';
 import { evaluate } from '../../ngame/metrics/evaluate';
@@ -37,23 +37,9 @@ examples:
   ngame baseline
   ngame baseline /tmp/DebianDeps-42K-cap1000`,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          text: { type: 'string' },
-          neighbours: { type: 'string' },
-          A: { type: 'string' },
-          B: { type: 'string' },
-          json: { type: 'boolean' },
-        },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCli(argv, { text: { type: 'string' }, neighbours: { type: 'string' }, A: { type: 'string' }, B: { type: 'string' }, json: { type: 'boolean' } }, true);
     if (parsed.positionals.length > 1) throw new UsageError(`expected at most one DIR, got ${parsed.positionals.length}`);
+    requirePath(parsed.positionals[0], 'DIR', 'dir');
     const text = parseTextFlag(parsed.values.text);
     const neighbours = positiveNumber(parsed.values.neighbours, '--neighbours', 20, true);
     const A = positiveNumber(parsed.values.A, '--A', 0.55, false);

@@ -8,6 +8,7 @@ import { checkConfig, readRunConfig, type RunConfig } from '../../ngame/run-conf
 import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
+import { stopOnSignals } from '../interrupt';
 import { closeGpu } from '../../tensor/webgpu/device';
 import { buildConfig, parseFlags } from './train';
 
@@ -24,7 +25,8 @@ t-test of each sampler against random batching (or the first sampler) over the s
 
 A run directory that already holds a finished run (log.jsonl ends with the final evaluation)
 with the same configuration is kept, not trained again: an interrupted comparison is continued
-by running the same command again.
+by running the same command again. Any other run in DIR/<sampler> is replaced. SIGINT or SIGTERM
+stops the comparison after the current training step (exit code 130 / 143).
 
 examples:
   ngame compare --out runs/compare
@@ -63,17 +65,20 @@ export const compareCommand: Command = {
     if (!values.out) throw new UsageError('--out is required');
     const base = buildConfig(values);
     const dirs: string[] = [];
+    const stop = stopOnSignals(consoleReporter(values.quiet === true));
     try {
       for (const seed of s2.list?.map(Number) ?? [base.seed]) {
         for (const s of samplers) {
           const cfg = { ...base, seed, sampler: s as typeof base.sampler, m1: { ...base.m1, evalEvery: base.m1.evalEvery || 1 } };
           const dir = join(values.out as string, s2.list ? `${s}-${seed}` : s);
           if (finished(dir, cfg)) console.log(`${dir}: finished already with this configuration, kept`);
-          else await runTraining(cfg, dir, consoleReporter(values.quiet === true));
+          // DIR/<sampler> belongs to the comparison: a run there of another configuration is replaced.
+          else await runTraining(cfg, dir, stop.reporter, { force: true });
           dirs.push(dir);
         }
       }
     } finally {
+      stop.dispose();
       await closeGpu();
     }
     writeReport(dirs, join(values.out as string, 'report'));

@@ -1,7 +1,7 @@
 // `ngame data stats [DIR]`: loads a dataset directory (or the embedded default) and prints its statistics.
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, requirePath } from '../args';
 import { loadDataset } from '../../ngame/data/dataset';
 import { datasetStats, formatStats } from '../../ngame/data/stats';
 import type { TextKind } from '../../ngame/data/dataset';
@@ -26,13 +26,9 @@ examples:
   ngame data stats
   ngame data stats /tmp/DebianDeps-42K-cap1000 --text long`,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { text: { type: 'string' }, json: { type: 'boolean' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCli(argv, { text: { type: 'string' }, json: { type: 'boolean' } }, true);
     if (parsed.positionals.length > 1) throw new UsageError(`expected at most one DIR, got ${parsed.positionals.length}`);
+    requirePath(parsed.positionals[0], 'DIR', 'dir');
     const text = parseTextFlag(parsed.values.text);
     const ds = await loadDataset(parsed.positionals[0], { text });
     const stats = datasetStats(ds);

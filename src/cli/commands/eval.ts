@@ -1,18 +1,18 @@
 // `ngame eval RUN_DIR`: test metrics of a trained run (embeddings, classifiers, fused).
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, parseDevice, requirePath } from '../args';
+import { writeScores } from '../../ngame/scores-file';
 import { loadDataset } from '../../ngame/data';
-import { tokenizeCorpus } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { runSplit } from '../../ngame/validation';
-import { openRun } from '../../ngame/saved-run';
+import { openRun, testCorpus } from '../../ngame/saved-run';
 import { closeGpu } from '../../tensor/webgpu/device';
 
-const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--json]
+const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--json] [--write-scores FILE [--scores-of m1|m2|fused]]
 
 Re-encodes the test documents with the run's encoder and prints P@k, nDCG@k and PSP@k
 (k = 1, 3, 5; filter pairs removed) for the label-embedding scores (M1), the classifier
@@ -22,33 +22,40 @@ scores (M2) and their fusion β·clf + (1 − β)·emb.
   --beta X       fusion weight (default: the run's)
   --device D     auto | cpu | webgpu
   --json         JSON output
+  --write-scores FILE   also write the test scores (the run's top-K labels of each test
+                 document, before filtering) to FILE in the Extreme Classification Repository's
+                 sparse format ('ngame metrics FILE' and pyxclib read it; docs/data.md)
+  --scores-of S  which scores --write-scores writes: m1, m2 or fused (default fused; m1 for a
+                 run without M2)
 
-example:
-  ngame eval runs/ngame --beta 0.3`;
+examples:
+  ngame eval runs/ngame --beta 0.3
+  ngame eval runs/ngame --write-scores runs/ngame/test_scores.txt && ngame metrics runs/ngame/test_scores.txt --run runs/ngame`;
 
 export const evalCommand: Command = {
   path: ['eval'],
   summary: 'test metrics of a trained run',
   help,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { data: { type: 'string' }, beta: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCli(argv, {
+      data: { type: 'string' }, beta: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' },
+      'write-scores': { type: 'string' }, 'scores-of': { type: 'string' },
+    }, true);
     if (positionals.length !== 1) throw new UsageError('expected exactly one RUN_DIR');
+    requirePath(positionals[0], 'RUN_DIR', 'dir');
+    requirePath(values.data, '--data', 'dir');
     const beta = values.beta !== undefined ? Number(values.beta) : undefined;
     if (beta !== undefined && !(beta >= 0 && beta <= 1)) throw new UsageError(`--beta must be in [0, 1], got "${values.beta}"`);
-    const device = (values.device ?? 'auto') as 'auto' | 'cpu' | 'webgpu';
-    if (!['auto', 'cpu', 'webgpu'].includes(device)) throw new UsageError(`--device must be auto, cpu or webgpu, got "${device}"`);
+    const device = parseDevice(values.device);
+    const scoresOf = values['scores-of'];
+    if (scoresOf !== undefined && !['m1', 'm2', 'fused'].includes(scoresOf)) throw new UsageError(`--scores-of must be m1, m2 or fused, got "${scoresOf}"`);
+    if (scoresOf !== undefined && values['write-scores'] === undefined) throw new UsageError('--scores-of needs --write-scores FILE');
     try {
       const backend = await openBackend(device);
       const run = openRun(positionals[0], backend);
       // The run's own training split: propensities (PSP) come from the labels it trained on.
       const { data } = runSplit(await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text }), run.config);
-      const testEmb = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, data.testTexts, run.config.maxLen));
+      const testEmb = await embedCorpus(run.encoder, testCorpus(run, data));
       const b = beta ?? run.beta;
       const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b);
       const rows = [{ name: 'M1 embeddings', metrics: testMetrics(scores.emb, data) }];
@@ -56,7 +63,13 @@ export const evalCommand: Command = {
         rows.push({ name: 'M2 classifiers', metrics: testMetrics(scores.clf, data) });
         rows.push({ name: `fused (β=${b})`, metrics: testMetrics(scores.fused, data) });
       }
+      const file = values['write-scores'];
+      if (file !== undefined) {
+        if (scoresOf === 'm2' && !scores.clf) throw new Error(`--scores-of m2: ${positionals[0]} has no M2 classifiers`);
+        writeScores(file, scoresOf === 'm1' ? scores.emb : scoresOf === 'm2' ? scores.clf! : scores.fused);
+      }
       console.log(values.json ? JSON.stringify(rows) : formatComparisonTable(rows));
+      if (file !== undefined && !values.json) console.log(`\nwrote the ${scoresOf ?? (scores.clf ? 'fused' : 'm1')} test scores to ${file}`);
       return 0;
     } finally {
       await closeGpu();

@@ -1,17 +1,19 @@
 // `ngame predict RUN_DIR`: top-k labels for texts read from a file or standard input.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, parseDevice, requirePath } from '../args';
+import { readInputTexts } from '../input';
+import { readRunLabels } from '../../ngame/run-dir';
+import { writeScores } from '../../ngame/scores-file';
 import { loadDataset } from '../../ngame/data';
-import { tokenizeCorpus } from '../../ngame/corpus';
+import { featurize } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
 import { openRun } from '../../ngame/saved-run';
 import { closeGpu } from '../../tensor/webgpu/device';
 
-const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json]
+const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--scores FILE] [--device D]
 
 Reads one text per line (from --input, or standard input) and prints the k best labels of each
 by the run's fused score (embedding and classifier scores; embeddings only if M2 did not run).
@@ -19,6 +21,12 @@ by the run's fused score (embedding and classifier scores; embeddings only if M2
   --input FILE   texts, one per line (default: standard input)
   -k N           labels per text (default 5)
   --json         one JSON object per line: { text, labels: [{ id, text, score }] }
+  --scores FILE  also write the k best labels of each text, with their scores, to FILE in the
+                 Extreme Classification Repository's sparse format (a row per text; docs/data.md)
+  --device D     auto | cpu | webgpu
+
+The label texts come from the run directory (labels.jsonl), so a run can be moved and used
+without its dataset (runs trained before it existed read them from their dataset).
 
 examples:
   echo "a compiler for a functional language" | ngame predict runs/ngame
@@ -29,39 +37,41 @@ export const predictCommand: Command = {
   summary: 'top-k labels for texts from a file or stdin',
   help,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { input: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCli(argv, {
+      input: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' }, scores: { type: 'string' },
+    }, true);
     if (positionals.length !== 1) throw new UsageError('expected exactly one RUN_DIR');
+    requirePath(positionals[0], 'RUN_DIR', 'dir');
     const k = Number(values.k ?? 5);
-    if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a positive integer, got "${values.k}"`);
-    let text: string;
+    if (values.k?.trim() === '' || !Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a positive integer, got "${values.k}"`);
+    const device = parseDevice(values.device);
+    const texts = readInputTexts(values.input, '--input');
     try {
-      text = readFileSync(values.input ?? 0, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${values.input ?? 'standard input'}: ${(e as Error).message}`);
-    }
-    const texts = text.split('\n').filter((l) => l.trim().length > 0);
-    if (texts.length === 0) throw new UsageError('no input texts');
-    try {
-      const backend = await openBackend((values.device ?? 'auto') as 'auto');
+      const backend = await openBackend(device);
       const run = openRun(positionals[0], backend);
-      const data = await loadDataset(run.config.data ?? undefined, { text: run.config.text });
-      const q = await embedCorpus(run.encoder, tokenizeCorpus(run.tokenizer, texts, run.config.maxLen));
+      const labelTexts = readRunLabels(run.dir) ?? (await loadDataset(run.config.data ?? undefined, { text: run.config.text })).labelTexts;
+      if (labelTexts.length !== run.labelEmb.length / run.dim) {
+        throw new Error(`${run.dir}: ${labelTexts.length} label texts but ${run.labelEmb.length / run.dim} label embeddings`);
+      }
+      const q = await embedCorpus(run.encoder, featurize(run.featurizer, texts));
       const L = run.labelEmb.length / run.dim;
       const kk = Math.min(Math.max(k, run.config.topK), L);
       const scores = (await scoreDocuments(backend, q, run.labelEmb, run.classifiers, run.dim, kk, run.beta)).fused;
+      const kept: { id: number; score: number }[][] = [];
       for (let r = 0; r < texts.length; r++) {
         const row: { id: number; score: number }[] = [];
         for (let a = scores.indptr[r]; a < scores.indptr[r + 1]; a++) row.push({ id: scores.indices[a], score: scores.values[a] });
         row.sort((x, y) => y.score - x.score || x.id - y.id);
-        const top = row.slice(0, k).map((e) => ({ ...e, text: data.labelTexts[e.id] }));
+        kept.push(row.slice(0, k));
+        const top = kept[r].map((e) => ({ ...e, text: labelTexts[e.id] }));
         if (values.json) console.log(JSON.stringify({ text: texts[r], labels: top }));
         else console.log(`${texts[r]}\n${top.map((e) => `  ${e.score.toFixed(4)}  ${e.text}`).join('\n')}`);
+      }
+      if (values.scores !== undefined) {
+        const indptr = new Int32Array(kept.length + 1);
+        kept.forEach((row, r) => (indptr[r + 1] = indptr[r] + row.length));
+        const flat = kept.flat();
+        writeScores(values.scores, { rows: texts.length, cols: L, indptr, indices: Int32Array.from(flat, (e) => e.id), values: Float32Array.from(flat, (e) => e.score) });
       }
       return 0;
     } finally {

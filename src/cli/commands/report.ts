@@ -1,7 +1,7 @@
 // `ngame report RUN_DIR...`: Markdown report with SVG plots comparing runs.
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, requirePath } from '../args';
 import { writeReport } from '../../ngame/report/report';
 
 const help = `usage: ngame report RUN_DIR... [--out DIR]
@@ -20,13 +20,9 @@ export const reportCommand: Command = {
   summary: 'Markdown report with SVG plots of runs',
   help,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCli(argv, { out: { type: 'string' } }, true);
     if (parsed.positionals.length === 0) throw new UsageError('expected at least one RUN_DIR');
+    for (const d of parsed.positionals) requirePath(d, 'RUN_DIR', 'dir');
     const out = parsed.values.out ?? 'report';
     writeReport(parsed.positionals, out);
     console.log(`wrote ${out}/report.md`);

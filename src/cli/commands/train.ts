@@ -1,8 +1,12 @@
 // `ngame train`: one NGAME run (M1 with a sampler, M2, fused evaluation) into an output directory.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command';
 import { UsageError } from '../command';
+import { parseCli, requirePath } from '../args';
+import { hasCheckpoint } from '../../model/checkpoint-io';
+import { join } from 'node:path';
+import { stopOnSignals } from '../interrupt';
+import { readJsonFile } from '../../util/json';
+import { runDirConflict } from '../../ngame/run-dir';
 import { DEFAULT_RUN, mergeConfig, type RunConfig } from '../../ngame/run-config';
 import { runTraining } from '../../ngame/run';
 import { formatComparisonTable, type Metrics } from '../../ngame/metrics';
@@ -17,7 +21,11 @@ const help = `usage: ngame train [flags]
 Trains NGAME on a dataset (the embedded FOLDOC-XRef-8K by default): M1 (the Siamese encoder
 with the chosen negative sampler), then M2 (per-label classifiers), then evaluates the
 embedding, classifier and fused scores on the test set. Writes config.json, log.jsonl (one line
-per epoch), checkpoint/, model.safetensors and metrics.json into --out.
+per epoch), checkpoint/, bank.safetensors, model.safetensors, labels.jsonl, manifest.json and
+metrics.json into --out. An --out that already holds a run is refused (before anything is
+written) unless --resume continues it or --force replaces it. SIGINT or SIGTERM (Ctrl-C) stops
+the training after the current step, keeping the checkpoint of the last finished M1 epoch
+(exit code 130 / 143); --resume continues from it.
 
 flags:
   --config FILE        JSON file with any RunConfig fields (flags below override it)
@@ -31,9 +39,13 @@ flags:
   --loss L             M1 loss: auto | triplet | infonce (default auto)
   --index exact|ivf    how ance / mips-uniform / mips search the labels for hard negatives
                        (default exact; ivf: an IVF index rebuilt at each refresh, config "mining")
-  --pretrained DIR     fine-tune a BERT/DistilBERT directory (config.json, model.safetensors,
+  --encoder bag|transformer   bag (default): TF-IDF-weighted bag of term embeddings + residual
+                       block, learns from scratch on a CPU; transformer: for a GPU / --pretrained
+  --ngrams 1|2         bag encoder features: word unigrams (default), or also word bigrams
+  --pretrained DIR     (implies --encoder transformer) fine-tune a BERT/DistilBERT directory (config.json, model.safetensors,
                        vocab.txt); its size and vocabulary replace --dim ... and the learned vocabulary
-  --dim N --layers N --heads N --ffn N   encoder size (default ${DEFAULT_RUN.encoder.dim}/${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
+  --dim N              embedding width (default ${DEFAULT_RUN.encoder.dim})
+  --layers N --heads N --ffn N   transformer size (default ${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
   --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
   --seed N             seed of every random choice (default 0)
   --beta X             fusion weight β of β·clf + (1 − β)·emb (default 0.5)
@@ -43,6 +55,8 @@ flags:
   --out DIR            run directory (default runs/<sampler>)
   --resume             continue M1 from the checkpoint in --out (data, tokenizer and encoder
                        settings must match the saved run; epochs, learning rate, sampler may change)
+  --force              replace the run in --out with a new one (its files are removed only once
+                       the new configuration and data have been checked)
   --quiet              no progress output
   --baselines          also print the TF-IDF baselines on the same test set
   --json               print the final metrics as JSON
@@ -58,14 +72,21 @@ examples:
 
 export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
   let cfg = DEFAULT_RUN;
+  requirePath(values.config as string | undefined, '--config', 'file');
+  requirePath(values.data as string | undefined, '--data', 'dir');
+  requirePath(values.pretrained as string | undefined, '--pretrained', 'dir');
   if (typeof values.config === 'string') {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(values.config, 'utf8'));
+      json = readJsonFile(values.config); // a UTF-8 byte-order mark is accepted
     } catch (e) {
       throw new UsageError(`--config ${values.config}: ${(e as Error).message}`);
     }
-    cfg = mergeConfig(cfg, json, values.config);
+    try {
+      cfg = mergeConfig(cfg, json, values.config);
+    } catch (e) {
+      throw new UsageError((e as Error).message); // the config file is part of the command line
+    }
   }
   const num = (flag: string): number | undefined => {
     const v = values[flag];
@@ -84,6 +105,12 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   if (typeof values.sampler === 'string') over.sampler = values.sampler;
   if (typeof values.device === 'string') over.device = values.device;
   if (typeof values.loss === 'string') m1.loss = values.loss;
+  if (typeof values.encoder === 'string') {
+    if (values.encoder !== 'bag' && values.encoder !== 'transformer') throw new UsageError(`--encoder must be bag or transformer, got "${values.encoder}"`);
+    enc.kind = values.encoder;
+  }
+  const ngrams = num('ngrams');
+  if (ngrams !== undefined) over.features = { ngrams };
   if (typeof values.index === 'string') over.mining = { index: values.index };
   const set = (o: Record<string, unknown>, key: string, flag: string) => {
     const v = num(flag);
@@ -100,24 +127,35 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   try {
     return mergeConfig(cfg, over, 'flags');
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(nameFlag((e as Error).message, values));
   }
 }
 
+/** The flag behind each config key a flag sets, so that errors say which flag is wrong. */
+const FLAG_OF: Record<string, string> = {
+  'm1.epochs': 'epochs', 'm1.batchSize': 'batch-size', 'm1.lr': 'lr', 'm1.loss': 'loss', 'm2.epochs': 'm2-epochs',
+  'encoder.dim': 'dim', 'encoder.layers': 'layers', 'encoder.heads': 'heads', 'encoder.ffn': 'ffn', 'encoder.kind': 'encoder',
+  maxLen: 'max-len', seed: 'seed', beta: 'beta', valFraction: 'val-fraction', sampler: 'sampler', device: 'device', text: 'text',
+  'mining.index': 'index', 'features.ngrams': 'ngrams', pretrained: 'pretrained', data: 'data',
+};
+
+/** "flags: m1.epochs must be ..." → "--epochs: m1.epochs must be ..." when that flag was given. */
+function nameFlag(msg: string, values: Record<string, string | boolean | undefined>): string {
+  const m = /^flags: "?([\w.]+)"? /.exec(msg);
+  const flag = m ? FLAG_OF[m[1]] : undefined;
+  return flag && values[flag] !== undefined ? `--${flag}: ${msg.slice('flags: '.length)}` : msg;
+}
+
 export const TRAIN_OPTIONS = {
-  config: { type: 'string' }, data: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
+  config: { type: 'string' }, data: { type: 'string' }, encoder: { type: 'string' }, ngrams: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, beta: { type: 'string' }, 'val-fraction': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, loss: { type: 'string' }, index: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'boolean' }, force: { type: 'boolean' }, loss: { type: 'string' }, index: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: TRAIN_OPTIONS, allowPositionals: false }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  return parseCli(argv, TRAIN_OPTIONS).values;
 }
 
 export const trainCommand: Command = {
@@ -128,8 +166,13 @@ export const trainCommand: Command = {
     const values = parseFlags(argv);
     const cfg = buildConfig(values);
     const out = (values.out as string | undefined) ?? `runs/${cfg.sampler}`;
+    const dirOpts = { resume: values.resume === true, force: values.force === true };
+    const conflict = runDirConflict(out, dirOpts);
+    if (conflict) throw new UsageError(conflict, false);
+    if (dirOpts.resume && !hasCheckpoint(join(out, 'checkpoint'))) throw new UsageError(`--resume: no checkpoint in ${join(out, 'checkpoint')}: nothing to continue (train without --resume)`, false);
+    const stop = stopOnSignals(consoleReporter(values.quiet === true));
     try {
-      const r = await runTraining(cfg, out, consoleReporter(values.quiet === true), { resume: values.resume === true });
+      const r = await runTraining(cfg, out, stop.reporter, dirOpts);
       if (values.json) {
         console.log(JSON.stringify({ m1: r.m1, m2: r.m2, fused: r.fused, device: r.device, seconds: r.seconds }));
       } else {
@@ -143,6 +186,7 @@ export const trainCommand: Command = {
       }
       return 0;
     } finally {
+      stop.dispose();
       await closeGpu();
     }
   },

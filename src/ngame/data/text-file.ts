@@ -5,13 +5,14 @@ import { DataFormatError, forEachLine, writeTextFile } from './lines';
 import { parseUint, tokens } from './sparse-file';
 
 /**
- * Reads one text per line. A missing final newline is accepted (editors often drop it);
+ * Reads one text per line (a '\r' before the '\n' of CRLF files is dropped). A missing final
+ * newline is accepted (editors often drop it);
  * `expected`, when given, is the line count it must have (e.g. the label matrix's number of rows).
  */
 export async function readTexts(path: string, expected?: { count: number; what: string }): Promise<string[]> {
   const out: string[] = [];
   const scan = await forEachLine(path, (line) => {
-    out.push(line);
+    out.push(line.endsWith('\r') ? line.slice(0, -1) : line); // CRLF files: the text ends before '\r'
   });
   if (expected && scan.lines !== expected.count) {
     throw new DataFormatError(path, scan.lines, `has ${scan.lines} lines but ${expected.what} is ${expected.count}`);
