@@ -87,12 +87,12 @@ export const DEFAULT_RUN: RunConfig = {
   maxLen: 32,
   encoder: { kind: 'bag', dim: 256, layers: 1, heads: 2, ffn: 128, dropout: 0.1, layout: 'pre' },
   features: { source: 'auto', ngrams: 1, minDf: 1, maxVocab: 0 },
-  m1: { epochs: 20, batchSize: 256, lr: 5e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto', tau: 0.05 },
-  curriculum: { warmupEpochs: 5, startSize: 2, doubleAt: [10, 15], maxSize: 8, reclusterEvery: 5 },
+  m1: { epochs: 30, batchSize: 256, lr: 5e-3, warmupSteps: 20, evalEvery: 0, loss: 'auto', tau: 0.05 },
+  curriculum: { warmupEpochs: 5, startSize: 2, doubleAt: [10, 15, 20], maxSize: 16, reclusterEvery: 5 },
   m2: { epochs: 5, batchSize: 256, lr: 2e-3, clusterSize: 8, loss: 'pool-softmax', tau: 0.05, shortlist: 32 },
   mining: { index: 'exact', nlist: 0, nprobe: 0 },
   beta: 0.5,
-  valFraction: 0,
+  valFraction: 0.05,
   topK: 100,
 };
 

@@ -107,8 +107,6 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const { data, val } = runSplit(full, cfg);
   if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
   await preflightRun(cfg, data, backend, { resume: resuming });
-  prepareRunDir(outDir, opts, full.labelTexts);
-  if (!resuming) writeConfig();
 
   // Model, featurizer and (when resuming) optimizer, generator and memory bank.
   let setup: Model;
@@ -131,6 +129,10 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
   const infoNCE = cfg.m1.loss === 'infonce' || (cfg.m1.loss === 'auto' && sampler.loss === 'triplet');
   const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE, infoNCETau: cfg.m1.tau }, resume);
+  // Only now, with data, model, corpora and trainer made, is the directory claimed (a failure
+  // before this point leaves a run already there as it was).
+  prepareRunDir(outDir, opts, full.labelTexts);
+  if (!resuming) writeConfig();
   if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);
   const epochs: (EpochLog | M2EpochLog)[] = [];
   const tm1 = performance.now();

@@ -10,6 +10,7 @@ import { CpuBackend } from '../../src/tensor';
 import { Encoder } from '../../src/model/encoder';
 import { Tokenizer } from '../../src/model/tokenizer';
 import { exportPretrained } from '../../src/model/pretrained';
+import { tinyConfig } from '../helpers/cli';
 
 const bin = join(__dirname, '../../bin/ngame.mjs');
 let dir = '';
@@ -50,14 +51,6 @@ function writeTinyDataset(root: string): void {
   writeFileSync(join(root, 'Y.txt'), labels.join('\n') + '\n');
 }
 
-const tinyConfig = {
-  device: 'cpu', vocabSize: 120, maxLen: 12,
-  encoder: { dim: 16, layers: 1, heads: 2, ffn: 32, dropout: 0.1, layout: 'pre' },
-  m1: { epochs: 1, batchSize: 8, lr: 0.005, warmupSteps: 2, evalEvery: 1, loss: 'auto' },
-  curriculum: { warmupEpochs: 0, startSize: 4, doubleAt: [], maxSize: 4, reclusterEvery: 1 },
-  m2: { epochs: 1, batchSize: 8, lr: 0.005, clusterSize: 4 },
-  topK: 10,
-};
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ngame-cli-'));

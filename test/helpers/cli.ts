@@ -60,6 +60,8 @@ export const tinyConfig = {
   m1: { epochs: 1, batchSize: 8, lr: 0.005, warmupSteps: 2, evalEvery: 1, loss: 'auto' },
   curriculum: { warmupEpochs: 0, startSize: 4, doubleAt: [], maxSize: 4, reclusterEvery: 1 },
   m2: { epochs: 1, batchSize: 8, lr: 0.005, clusterSize: 4 },
+  // No validation split unless a test asks for one: the tests know how many documents train.
+  valFraction: 0,
   topK: 10,
 };
 

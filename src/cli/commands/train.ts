@@ -48,9 +48,9 @@ flags:
   --layers N --heads N --ffn N   transformer size (default ${DEFAULT_RUN.encoder.layers}/${DEFAULT_RUN.encoder.heads}/${DEFAULT_RUN.encoder.ffn})
   --max-len N          tokens per text (default ${DEFAULT_RUN.maxLen})
   --seed N             seed of every random choice (default 0)
-  --beta X             fusion weight β of β·clf + (1 − β)·emb (default 0.5)
+  --beta X             fusion weight β of β·clf + (1 − β)·emb when --val-fraction is 0 (default 0.5)
   --val-fraction X     hold this share of the training documents out of M1 and M2 and
-                       choose β on them (0, 0.1, ..., 1 by P@1; default 0: use --beta)
+                       choose β on them (0, 0.1, ..., 1 by P@1; default ${DEFAULT_RUN.valFraction}; 0: use --beta)
   --device auto|cpu|webgpu   (default auto: WebGPU when an adapter exists)
   --out DIR            run directory (default runs/<sampler>)
   --resume             continue M1 from the checkpoint in --out (data, tokenizer and encoder
