@@ -1,56 +1,16 @@
 // The ngame CLI end to end on a tiny dataset the test writes itself: train, eval, predict,
 // embed, report, --resume, and bad input (exit code 2 with a message naming the problem).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/util/rng';
 import { CpuBackend } from '../../src/tensor';
 import { Encoder } from '../../src/model/encoder';
 import { Tokenizer } from '../../src/model/tokenizer';
 import { exportPretrained } from '../../src/model/pretrained';
-import { tinyConfig } from '../helpers/cli';
+import { ngame, tinyConfig, writeTinyDataset } from '../helpers/cli';
 
-const bin = join(__dirname, '../../bin/ngame.mjs');
 let dir = '';
-
-/**
- * Runs the CLI in a child process. Asynchronous on purpose: a spawnSync would block this test
- * worker's event loop for the whole run, and on a loaded machine vitest's worker RPC times out.
- */
-function ngame(args: string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { timeout: 240_000 });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out, err }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-/** 8 topics; each document mentions its topic's words, each label is a topic word pair. */
-function writeTinyDataset(root: string): void {
-  const rng = new Rng(5);
-  const topics = ['compiler parser grammar', 'network packet router', 'memory cache page', 'disk file block', 'thread lock mutex', 'shell script command', 'graphics pixel shader', 'database query index'];
-  const labels = topics.flatMap((t) => { const w = t.split(' '); return [`${w[0]} ${w[1]}`, `${w[1]} ${w[2]}`]; });
-  const docs = (n: number) => Array.from({ length: n }, (_, i) => {
-    const t = i % topics.length;
-    const w = topics[t].split(' ');
-    return { text: `a ${w[rng.int(3)]} and ${w[rng.int(3)]} item ${i}`, labels: [2 * t, 2 * t + 1 - rng.int(2)].filter((v, j, a) => a.indexOf(v) === j).sort((a, b) => a - b) };
-  });
-  const write = (name: string, ds: { text: string; labels: number[] }[]) => {
-    writeFileSync(join(root, `${name}_X.txt`), ds.map((d) => d.text).join('\n') + '\n');
-    writeFileSync(join(root, `${name}_X_Y.txt`), `${ds.length} ${labels.length}\n` + ds.map((d) => d.labels.map((l) => `${l}:1.0`).join(' ')).join('\n') + '\n');
-  };
-  write('trn', docs(48));
-  write('tst', docs(16));
-  writeFileSync(join(root, 'Y.txt'), labels.join('\n') + '\n');
-}
-
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ngame-cli-'));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
-import { cpu, gradCheck } from './gradcheck';
+import { cpu, gradCheck, leafGrad } from './gradcheck';
 import { Rng } from '../../src/util/rng';
 
 const TOL = 1e-6;
@@ -20,19 +20,7 @@ function bagsOf(rng: Rng, B: number, V: number): T.Bags {
   return { ids, weights, offsets };
 }
 
-/** The dense (V, C) gradient of a leaf: .grad plus .sparseGrad scattered. */
-function denseGradOf(x: T.Tensor): Float64Array {
-  const out = new Float64Array(x.size);
-  if (x.grad) out.set(x.grad.dataSync());
-  const s = x.sparseGrad;
-  if (s) {
-    const v = s.values.dataSync();
-    s.rows.forEach((r, j) => {
-      for (let c = 0; c < s.cols; c++) out[r * s.cols + c] += v[j * s.cols + c];
-    });
-  }
-  return out;
-}
+const denseGradOf = leafGrad;
 
 /**
  * Relative error of the analytic gradient (dense + sparse) of Σ f(table) ⊙ w against central

@@ -6,7 +6,7 @@ import { Rng } from '../../src/util/rng';
 export const cpu = new CpuBackend();
 
 /** A leaf's whole gradient as a dense array: its dense .grad plus its row-sparse .sparseGrad. */
-function leafGrad(x: Tensor): Float64Array {
+export function leafGrad(x: Tensor): Float64Array {
   const out = x.grad ? Float64Array.from(x.grad.dataSync()) : new Float64Array(x.size);
   const s = x.sparseGrad;
   if (s) {
