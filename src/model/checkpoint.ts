@@ -18,7 +18,7 @@ import { TfidfVectorizer } from './tokenizer/tfidf';
 import { AdamW, type AdamWConfig, type OptimParam } from './optim';
 import type { Params } from './params';
 import type { SafeTensor } from './safetensors';
-import type { AdamState } from './sparse-adam';
+import type { AdamState } from './adam-update';
 import { Tokenizer } from './tokenizer';
 
 export interface TrainingState {

@@ -1,7 +1,7 @@
 // AdamW (Loshchilov & Hutter) for the encoder: decoupled weight decay except on biases and
 // LayerNorm parameters, a linear warmup then linear decay learning-rate schedule, and global-norm
 // gradient clipping. Tables marked sparse (token embeddings) may be updated row-sparsely
-// (sparse-adam.ts) when the step is told which rows the batch touched. A parameter with a
+// (adam-update.ts) when the step is told which rows the batch touched. A parameter with a
 // row-sparse gradient (param.sparseGrad, from T.embeddingBag) is always updated lazily on its
 // rows only, at cost O(R · cols): untouched rows keep parameters and moments (no weight decay
 // either); its values count in the global norm.
@@ -16,7 +16,7 @@ import type { Params } from './params';
 import {
   adamHyper, adamRowsUpdate, adamSparseUpdate, Moments, stepGrad, unionRows,
   type AdamCoefficients, type AdamState, type OptimTarget, type StepGrad,
-} from './sparse-adam';
+} from './adam-update';
 
 export interface AdamWConfig extends AdamCoefficients {
   /** Clip the global gradient norm to this value (0: no clipping). */

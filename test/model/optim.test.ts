@@ -9,7 +9,8 @@ import { closeGpu } from '../../src/tensor/webgpu/device';
 import { Rng } from '../../src/util/rng';
 import { Params } from '../../src/model/params';
 import { AdamW, scheduledLr } from '../../src/model/optim';
-import { SparseAdam, uniqueRows } from '../../src/model/sparse-adam';
+import { SparseAdam } from '../../src/model/sparse-adam';
+import { uniqueRows } from '../../src/model/adam-update';
 
 const cpu = new CpuBackend();
 let gpu: WebGpuBackend;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cpuSimilarity, exactTopK } from '../../src/ngame/ann';
-import { mat } from '../../src/ngame/matrix';
+import { cpuSimilarity, exactTopK } from '../../../src/ngame/ann';
+import { mat } from '../../../src/ngame/matrix';
 
 describe('exactTopK', () => {
   it('equals a full sort by score, ties broken by lower index (any block size)', () => {

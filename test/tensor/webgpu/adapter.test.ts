@@ -1,9 +1,9 @@
 // The WebGPU backend must be present wherever the suite runs: CI installs Mesa so Dawn's
 // OpenGL backend runs our WGSL on llvmpipe; a machine with a GPU uses it. No adapter = failure.
 import { afterAll, describe, expect, it } from 'vitest';
-import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
-import * as T from '../../src/tensor';
+import { WebGpuBackend } from '../../../src/tensor/webgpu/backend';
+import { closeGpu } from '../../../src/tensor/webgpu/device';
+import * as T from '../../../src/tensor';
 
 afterAll(closeGpu);
 

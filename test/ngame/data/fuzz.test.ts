@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCSR, csrEqual, csrFromRows, formatSparseMatrix, readFilterPairs, readSparseMatrix, readTexts, type CSR } from '../../src/ngame/data/index';
+import { checkCSR, csrEqual, csrFromRows, formatSparseMatrix, readFilterPairs, readSparseMatrix, readTexts, type CSR } from '../../../src/ngame/data/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'ngame-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

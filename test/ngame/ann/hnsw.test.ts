@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HnswIndex, exactTopK, loadHnsw, recallAtK, saveHnsw } from '../../src/ngame/ann';
-import { mat } from '../../src/ngame/matrix';
+import { HnswIndex, exactTopK, loadHnsw, recallAtK, saveHnsw } from '../../../src/ngame/ann';
+import { mat } from '../../../src/ngame/matrix';
 import { dataset } from './data';
 
 const dir = mkdtempSync(join(tmpdir(), 'hnsw-test-'));

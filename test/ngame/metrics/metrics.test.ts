@@ -2,8 +2,8 @@
 // filtered pairs, wrong predictions at the bottom).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { csrFromPairs, csrFromRows, type CSR, type Pairs } from '../../src/ngame/data/csr';
-import { evaluate, inversePropensity, topKFromDense, TopK, formatMetricsTable, metricValue } from '../../src/ngame/metrics/index';
+import { csrFromPairs, csrFromRows, type CSR, type Pairs } from '../../../src/ngame/data/csr';
+import { evaluate, inversePropensity, topKFromDense, TopK, formatMetricsTable, metricValue } from '../../../src/ngame/metrics/index';
 
 /** Score matrix from per-row [label, score] lists (kept in the given order). */
 function scoresOf(cols: number, rows: [number, number][][]): CSR {

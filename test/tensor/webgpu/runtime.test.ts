@@ -2,12 +2,12 @@
 // must not force a submit. queue.writeBuffer lands before recorded-but-unsubmitted work, so an
 // upload takes a pooled buffer that no such work binds instead of flushing. Counts, not timing.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GpuBuffer, WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
-import * as T from '../../src/tensor';
-import { Encoder } from '../../src/model/encoder';
-import { AdamW } from '../../src/model/optim';
-import { Rng } from '../../src/util/rng';
+import { GpuBuffer, WebGpuBackend } from '../../../src/tensor/webgpu/backend';
+import { closeGpu } from '../../../src/tensor/webgpu/device';
+import * as T from '../../../src/tensor';
+import { Encoder } from '../../../src/model/encoder';
+import { AdamW } from '../../../src/model/optim';
+import { Rng } from '../../../src/util/rng';
 
 afterAll(closeGpu);
 

@@ -3,14 +3,14 @@
 // it end to end, including a bit-identical resume at an epoch boundary.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as T from '../../src/tensor';
-import { MemoryBank, isPositive, trainableDocuments } from '../../src/ngame/batching';
-import { MetaSampler, groupLabels, groupTargets, metaLoss, type SamplerEnv } from '../../src/ngame/samplers';
-import { csrFromRows } from '../../src/ngame/data';
-import { plantedProblem, type Planted } from '../../src/ngame/synthetic';
-import { Rng } from '../../src/util/rng';
-import { cpu, gradCheck } from '../tensor/gradcheck';
-import { tinyTrainer } from '../helpers/tiny-ngame';
+import * as T from '../../../src/tensor';
+import { MemoryBank, isPositive, trainableDocuments } from '../../../src/ngame/batching';
+import { MetaSampler, groupLabels, groupTargets, metaLoss, type SamplerEnv } from '../../../src/ngame/samplers';
+import { csrFromRows } from '../../../src/ngame/data';
+import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
+import { Rng } from '../../../src/util/rng';
+import { cpu, gradCheck } from '../../tensor/gradcheck';
+import { tinyTrainer } from '../../helpers/tiny-ngame';
 
 function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
   const N = p.Y.rows;

@@ -1,6 +1,6 @@
 // Data generators shared by the clustering tests.
-import { Rng } from '../../src/util/rng';
-import { Mat, mat } from '../../src/ngame/matrix';
+import { Rng } from '../../../src/util/rng';
+import { Mat, mat } from '../../../src/ngame/matrix';
 
 export function randomMat(n: number, d: number, seed: number): Mat {
   const rng = new Rng(seed);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { approxBalanced2Means, balanced2Means, balancedKMeans, meanCentroidSimilarity, purity, targetClusterCount } from '../../src/ngame/cluster';
-import type { Clustering } from '../../src/ngame/cluster';
-import { selectSmallest } from '../../src/ngame/cluster/select';
-import { mat } from '../../src/ngame/matrix';
+import { approxBalanced2Means, balanced2Means, balancedKMeans, meanCentroidSimilarity, purity, targetClusterCount } from '../../../src/ngame/cluster';
+import type { Clustering } from '../../../src/ngame/cluster';
+import { selectSmallest } from '../../../src/ngame/cluster/select';
+import { mat } from '../../../src/ngame/matrix';
 import { planted, randomMat } from './helpers';
 
 function expectPartition(c: Clustering, n: number): void {

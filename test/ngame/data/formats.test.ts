@@ -24,7 +24,7 @@ import {
   writeTexts,
   loadDataset,
   type CSR,
-} from '../../src/ngame/data/index';
+} from '../../../src/ngame/data/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'ngame-formats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,11 +3,11 @@
 // never turns a positive into a negative, and the run config rejects a bad `mining` block.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryBank, trainableDocuments, isPositive } from '../../src/ngame/batching';
-import { makeSampler, type BatchPlan, type MiningSearch, type SamplerEnv } from '../../src/ngame/samplers';
-import { plantedProblem, type Planted } from '../../src/ngame/synthetic';
-import { DEFAULT_RUN, mergeConfig } from '../../src/ngame/run-config';
-import { Rng } from '../../src/util/rng';
+import { MemoryBank, trainableDocuments, isPositive } from '../../../src/ngame/batching';
+import { makeSampler, type BatchPlan, type MiningSearch, type SamplerEnv } from '../../../src/ngame/samplers';
+import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
+import { DEFAULT_RUN, mergeConfig } from '../../../src/ngame/run-config';
+import { Rng } from '../../../src/util/rng';
 
 function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
   const N = p.Y.rows;

@@ -2,8 +2,8 @@
 // test on a hand example, and the report section on made-up runs whose answers are known.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { incompleteBeta, logGamma, pairedT, tTwoSidedP } from '../../src/ngame/report/stats';
-import { seedsSection, type SeededRun } from '../../src/ngame/report/seeds';
+import { incompleteBeta, logGamma, pairedT, tTwoSidedP } from '../../../src/ngame/report/stats';
+import { seedsSection, type SeededRun } from '../../../src/ngame/report/seeds';
 
 describe('statistics', () => {
   it('ln Γ matches factorials and Γ(1/2) = √π', () => {

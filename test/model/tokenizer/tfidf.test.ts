@@ -3,9 +3,9 @@
 // number terms deterministically, and toJSON/fromJSON round-trips to identical transforms.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { TfidfVectorizer, tfidfTerms, tfidfTokenize, type TfidfJSON } from '../../src/model/tokenizer/index';
-import { TfidfVectorizer as BaselineTfidf } from '../../src/ngame/baselines/index';
-import type { CSR } from '../../src/util/csr';
+import { TfidfVectorizer, tfidfTerms, tfidfTokenize, type TfidfJSON } from '../../../src/model/tokenizer/index';
+import { TfidfVectorizer as BaselineTfidf } from '../../../src/ngame/baselines/index';
+import type { CSR } from '../../../src/util/csr';
 
 const SEED = { seed: 20261124, numRuns: 60 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/util/rng';
-import { dist1, dist4, distMany, distVV, distVV2 } from '../../src/ngame/ann/hnsw-dist';
+import { Rng } from '../../../src/util/rng';
+import { dist1, dist4, distMany, distVV, distVV2 } from '../../../src/ngame/ann/hnsw-dist';
 
 describe('HNSW distance kernels', () => {
   it('all kernels give the same value for the same pair, close to a plain dot product', () => {

@@ -1,11 +1,11 @@
 // The negative-quality guarantees of NGAME batching (docs/negatives.md), as property tests.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryBank, trainableDocuments, isPositive, type Curriculum } from '../../src/ngame/batching';
-import { makeSampler, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../../src/ngame/samplers';
-import { negativeHardness } from '../../src/ngame/diagnostics';
-import { plantedProblem, type Planted } from '../../src/ngame/synthetic';
-import { Rng } from '../../src/util/rng';
+import { MemoryBank, trainableDocuments, isPositive, type Curriculum } from '../../../src/ngame/batching';
+import { makeSampler, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../../../src/ngame/samplers';
+import { negativeHardness } from '../../../src/ngame/diagnostics';
+import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
+import { Rng } from '../../../src/util/rng';
 
 function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
   const N = p.Y.rows;

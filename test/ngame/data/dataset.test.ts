@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { csrFromRows, datasetStats, loadDataset, rowSlice } from '../../src/ngame/data/index';
-import { DEFAULT_DATASET_DIR } from '../../src/ngame/default-dataset';
-import { tfidfBaselines, TfidfVectorizer, tokenize } from '../../src/ngame/baselines/index';
+import { csrFromRows, datasetStats, loadDataset, rowSlice } from '../../../src/ngame/data/index';
+import { DEFAULT_DATASET_DIR } from '../../../src/ngame/default-dataset';
+import { tfidfBaselines, TfidfVectorizer, tokenize } from '../../../src/ngame/baselines/index';
 
 describe('embedded FOLDOC-XRef-8K', () => {
   it('loads without a directory and has the statistics its README states', async () => {

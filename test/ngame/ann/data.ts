@@ -1,6 +1,6 @@
 // Data for the search tests: isotropic normal, or points around random centres.
-import { Rng } from '../../src/util/rng';
-import { Mat, mat } from '../../src/ngame/matrix';
+import { Rng } from '../../../src/util/rng';
+import { Mat, mat } from '../../../src/ngame/matrix';
 
 export function dataset(kind: 'random' | 'clustered', n: number, d: number, seed: number): { items: Mat; queries: Mat } {
   const rng = new Rng(seed);

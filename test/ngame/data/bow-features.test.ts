@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrFromPairs, csrFromRows, loadDataset, rowSlice, writeLfJson, writeSparseMatrix, writeTexts, type CSR } from '../../src/ngame/data/index';
-import { holdOutValidation, runSplit } from '../../src/ngame/validation';
+import { csrFromPairs, csrFromRows, loadDataset, rowSlice, writeLfJson, writeSparseMatrix, writeTexts, type CSR } from '../../../src/ngame/data/index';
+import { holdOutValidation, runSplit } from '../../../src/ngame/validation';
 
 const root = mkdtempSync(join(tmpdir(), 'ngame-bow-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tokenizer, bertBaseUncasedVocabPath, learnWordPieceVocab, readVocabFile } from '../../src/model/tokenizer';
-import { Rng } from '../../src/util/rng';
+import { Tokenizer, bertBaseUncasedVocabPath, learnWordPieceVocab, readVocabFile } from '../../../src/model/tokenizer';
+import { Rng } from '../../../src/util/rng';
 
 const bert = Tokenizer.bertBaseUncased();
 
