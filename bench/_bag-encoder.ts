@@ -38,7 +38,7 @@ export interface BagOptions {
 export const BAG_DEFAULTS = { dim: 256, batch: 256, warmup: 2, steps: 10, cpuSteps: 10, tfjsSteps: 10 };
 
 /** The run's defaults for the bag encoder's M1 (src/ngame/run-config.ts), InfoNCE on. */
-const M1: Partial<M1Config> = { lr: 5e-3, warmupSteps: 20, epochs: 20, weightDecay: 0.01, clipNorm: 1, infoNCE: true, infoNCETau: 0.05, evalEvery: 0, hardnessDocs: 0, seed: 0 };
+const M1: Partial<M1Config> = { lr: 5e-3, warmupSteps: 20, epochs: 20, weightDecay: 0.01, clipNorm: 1, loss: 'infonce', infoNCETau: 0.05, evalEvery: 0, hardnessDocs: 0, seed: 0 };
 const DROPOUT = 0.1;
 
 interface BagData {

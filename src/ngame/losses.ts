@@ -90,6 +90,22 @@ export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
   return T.meanAll(T.add(T.sub(T.relu(logits), T.mul(logits, targets)), softplusNegAbs));
 }
 
+/** The M1 loss a run asks for: 'auto' lets the sampler decide (resolveM1Loss). */
+export type M1LossChoice = 'auto' | 'triplet' | 'infonce';
+/** The M1 loss that runs. */
+export type M1Loss = 'triplet' | 'infonce' | 'bce';
+
+/**
+ * The one place the M1 loss is decided. An explicit choice runs as asked. 'auto': InfoNCE for
+ * the samplers whose papers train with a ranking loss (the in-batch samplers and ANCE: NGAME's
+ * triplet loss collapses a from-scratch encoder, docs/method.md), BCE for those whose papers
+ * train with BCE (the MIPS and meta samplers). The name returned is what logs and reports show.
+ */
+export function resolveM1Loss(choice: M1LossChoice, samplerLoss: 'triplet' | 'bce'): M1Loss {
+  if (choice === 'auto') return samplerLoss === 'triplet' ? 'infonce' : 'bce';
+  return choice;
+}
+
 /**
  * In-batch softmax (InfoNCE): −mean over positives of log softmax_j(S_ij / τ), where the
  * other positives of row i are removed from its denominator (so they are not pushed down).

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { stripBom } from '../util/json';
 import type { SamplerName } from './samplers';
 import { SAMPLER_NAMES } from './samplers';
+import type { M1LossChoice } from './losses';
 
 export interface RunConfig {
   /** Dataset directory; null = the embedded FOLDOC-XRef-8K. */
@@ -47,7 +48,7 @@ export interface RunConfig {
    * the triplet loss collapses every embedding to one direction within a few steps (docs/method.md),
    * so 'auto' is the default here; NGAME's triplet loss is meant for a pretrained start.
    */
-  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: 'auto' | 'triplet' | 'infonce'; tau: number };
+  m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: M1LossChoice; tau: number };
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
   /**

@@ -127,8 +127,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
 
   // ---- M1 ----
   const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
-  const infoNCE = cfg.m1.loss === 'infonce' || (cfg.m1.loss === 'auto' && sampler.loss === 'triplet');
-  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCE, infoNCETau: cfg.m1.tau }, resume);
+  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau }, resume);
   // Only now, with data, model, corpora and trainer made, is the directory claimed (a failure
   // before this point leaves a run already there as it was).
   prepareRunDir(outDir, opts, full.labelTexts);
@@ -146,7 +145,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
     appendLog(outDir, log);
     const p = log.metrics ? `  P@1 ${log.metrics.P[0].toFixed(2)}  P@5 ${log.metrics.P[4].toFixed(2)}` : '';
     const h = log.hardness ? `  hardness ${log.hardness.ratio.toFixed(3)}` : '';
-    rep.info(`M1 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
+    rep.info(`M1 epoch ${e + 1}: ${log.lossName} loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
     writeBank(outDir, m1.bank, m1.epoch); // the bank first, so that every checkpoint finds its own
     await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, ...featurizerState(featurizer), extra: { epoch: m1.epoch } });
     dropPreviousBank(outDir);

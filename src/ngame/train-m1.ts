@@ -17,7 +17,7 @@ import { concatBags, corpusBatch, type Corpus } from './corpus';
 import { negativeHardness, type Hardness } from './diagnostics';
 import { embedCorpus } from './embed';
 import { retrieve, testMetrics } from './inference';
-import { bceWithLogits, infoNCE, tripletOHNM, type TripletOptions } from './losses';
+import { bceWithLogits, infoNCE, resolveM1Loss, tripletOHNM, type M1Loss, type M1LossChoice, type TripletOptions } from './losses';
 import type { Metrics } from './metrics';
 import type { BatchPlan, Sampler, SamplerEnv } from './samplers';
 import { Rng } from '../util/rng';
@@ -33,8 +33,8 @@ export interface M1Config {
   triplet: TripletOptions;
   /** Cosines are in [-1, 1]: BCE logits are cosine × this scale. */
   bceScale: number;
-  /** Use in-batch softmax (InfoNCE) instead of the sampler's loss. */
-  infoNCE: boolean;
+  /** The loss asked for; resolveM1Loss (losses.ts) turns it into the loss that runs (M1Trainer.loss). */
+  loss: M1LossChoice;
   /** InfoNCE temperature. */
   infoNCETau: number;
   /** Test metrics every this many epochs (0: never during training; run.ts evaluates at the end). */
@@ -45,7 +45,7 @@ export interface M1Config {
 
 export const DEFAULT_M1: M1Config = {
   epochs: 10, batchSize: 64, lr: 1e-3, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, seed: 0,
-  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, infoNCE: false, infoNCETau: 0.05, evalEvery: 1, hardnessDocs: 200,
+  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, loss: 'auto', infoNCETau: 0.05, evalEvery: 1, hardnessDocs: 200,
 };
 
 export interface M1Context {
@@ -73,6 +73,8 @@ export interface EpochLog {
   /** Peak device bytes during this epoch's steps. */
   peakBytes: number;
   skippedDocs: number;
+  /** The loss that ran (absent in logs written before 2026-12-02). */
+  lossName?: M1Loss;
 }
 
 /** State a run resumes from (see run.ts): the next epoch, steps done, optimizer, generator, memory bank. */
@@ -102,11 +104,14 @@ export class M1Trainer {
   readonly bank: MemoryBank;
   readonly env: SamplerEnv;
   readonly rng: Rng;
+  /** The loss this trainer runs, resolved once from cfg.loss and the sampler. */
+  readonly loss: M1Loss;
   epoch = 0;
   private labelEmbCache: { step: number; emb: Float32Array } | null = null;
 
   constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}, resume?: M1Resume) {
     this.cfg = { ...DEFAULT_M1, ...cfg, triplet: { ...DEFAULT_M1.triplet, ...cfg.triplet } };
+    this.loss = resolveM1Loss(this.cfg.loss, sampler.loss);
     const { docs, skipped } = trainableDocuments(ctx.data.trainY);
     if (docs.length === 0) throw new Error('M1: no training document has a positive label');
     if (this.cfg.batchSize > docs.length) throw new Error(`M1: batch size ${this.cfg.batchSize} exceeds the ${docs.length} trainable documents`);
@@ -162,8 +167,8 @@ export class M1Trainer {
       }
       const S = T.matmul(d, l, { transB: true }); // (B, L) cosines
       const tg = T.tensor(plan.targets, [B, L], { backend });
-      let loss = this.cfg.infoNCE ? infoNCE(S, tg, this.cfg.infoNCETau)
-        : this.sampler.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
+      let loss = this.loss === 'infonce' ? infoNCE(S, tg, this.cfg.infoNCETau)
+        : this.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
         : tripletOHNM(S, tg, this.cfg.triplet);
       // A sampler with parameters of its own (meta) adds its loss; its gradient reaches the encoder too.
       const aux = this.sampler.auxLoss?.(d, plan, this.env) ?? null;
@@ -218,7 +223,7 @@ export class M1Trainer {
     const log: EpochLog = {
       stage: 'M1', sampler: this.sampler.name, epoch: this.epoch, steps: ep.batches.length,
       loss: lossSum / ep.batches.length, clusterSize: ep.clusterSize, overheadMs: ep.overheadMs, epochMs, peakBytes,
-      skippedDocs: this.skipped,
+      skippedDocs: this.skipped, lossName: this.loss,
     };
     // The live diagnostic: negative hardness of this epoch's first batches, measured with the
     // memory bank and fresh label embeddings (which the final evaluation reuses).

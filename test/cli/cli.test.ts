@@ -30,6 +30,8 @@ describe('ngame CLI', () => {
     for (const f of ['config.json', 'log.jsonl', 'metrics.json', 'model.safetensors']) expect(existsSync(join(run, f))).toBe(true);
     const log = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((e) => e.stage === 'M1')).toHaveLength(1);
+    // The log names the loss that ran: 'auto' with NGAME's sampler is InfoNCE (resolveM1Loss).
+    expect(log.filter((e) => e.stage === 'M1').map((e) => e.lossName)).toEqual(['infonce']);
     expect(log.at(-1).stage).toBe('final');
 
     const e = await ngame(['eval', run, '--json']);
@@ -51,6 +53,7 @@ describe('ngame CLI', () => {
     const rep = await ngame(['report', run, '--out', join(dir, 'report')]);
     expect(rep.code).toBe(0);
     expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/Test metrics/);
+    expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/ M1 \(infonce\) /);
     expect(existsSync(join(dir, 'report', 'loss.svg'))).toBe(true);
 
     const r = await ngame(['train', '--config', join(dir, 'tiny.json'), '--epochs', '2', '--out', run, '--resume', '--quiet']);

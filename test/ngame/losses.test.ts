@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
-import { bceWithLogits, infoNCE, tripletMultiPositive, tripletOHNM } from '../../src/ngame/losses';
+import { bceWithLogits, infoNCE, resolveM1Loss, tripletMultiPositive, tripletOHNM } from '../../src/ngame/losses';
 import { cpu, gradCheck } from '../tensor/gradcheck';
 import { Rng } from '../../src/util/rng';
 
@@ -76,5 +76,16 @@ describe('losses', () => {
     const naive = (v: number, y: number) => -(y * Math.log(1 / (1 + Math.exp(-v))) + (1 - y) * Math.log(1 - 1 / (1 + Math.exp(-v))));
     const expected = (0 + naive(-2, 1) + naive(0, 1) + naive(3, 0) + 0) / 5;
     expect(got).toBeCloseTo(expected, 10);
+  });
+});
+
+describe('resolveM1Loss: the one place the M1 loss is decided', () => {
+  it('runs an explicit choice as asked and lets the sampler decide under auto', () => {
+    expect(resolveM1Loss('auto', 'triplet')).toBe('infonce');
+    expect(resolveM1Loss('auto', 'bce')).toBe('bce');
+    for (const s of ['triplet', 'bce'] as const) {
+      expect(resolveM1Loss('triplet', s)).toBe('triplet');
+      expect(resolveM1Loss('infonce', s)).toBe('infonce');
+    }
   });
 });

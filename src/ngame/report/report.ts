@@ -49,7 +49,9 @@ export function writeReport(runDirs: string[], outDir: string): string {
     md.push(`Dataset ${f0.dataset}; device ${f0.device}; ${f0.date}.`, '');
     const rows: { name: string; metrics: Metrics }[] = [];
     for (const r of finals) {
-      rows.push({ name: `${r.name} M1`, metrics: r.final!.m1 });
+      // The loss that ran is in the epoch logs of runs since 2026-12-02.
+      const lossName = r.epochs.find((e) => typeof e.lossName === 'string')?.lossName;
+      rows.push({ name: `${r.name} M1${lossName ? ` (${lossName})` : ''}`, metrics: r.final!.m1 });
       // β is in the logs of runs since the validation split (src/ngame/validation.ts).
       const b = r.final!.beta;
       const beta = typeof b === 'number' ? ` β=${b}${r.final!.betaFrom === 'validation' ? ' (validation)' : ''}` : '';
