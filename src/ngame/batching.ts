@@ -83,6 +83,46 @@ export function reclusterDue(epoch: number, c: Curriculum, lastClusterSize: numb
   return (epoch - c.warmupEpochs) % c.reclusterEvery === 0;
 }
 
+/** One epoch's batches and what making them cost. */
+export interface EpochBatches {
+  batches: Int32Array[];
+  /** Target cluster size in use (null: random batches). */
+  clusterSize: number | null;
+  /** Milliseconds spent clustering this epoch. */
+  overheadMs: number;
+}
+
+/**
+ * NGAME's epoch planner, the one owner of the curriculum's schedule, used by the NGAME sampler
+ * (M1) and by M2: random batches until warm-up ends, then batches of whole clusters of the
+ * memory bank's documents (clusterSizeAt), re-clustered when the size changes and every
+ * `reclusterEvery` epochs after warm-up (reclusterDue). Clustering is seeded by `seed + epoch`.
+ */
+export class CurriculumPlanner {
+  private clusters: Int32Array[] | null = null;
+  private size: number | null = null;
+
+  constructor(readonly curriculum: Curriculum) {}
+
+  /** True once clusters exist (for memory accounting: one id per clustered document). */
+  get clustered(): boolean {
+    return this.clusters !== null;
+  }
+
+  plan(epoch: number, bank: MemoryBank, docs: Int32Array, batchSize: number, seed: number, rng: Rng): EpochBatches {
+    const size = clusterSizeAt(epoch, this.curriculum);
+    if (size === null) return { batches: randomBatches(docs, batchSize, rng), clusterSize: null, overheadMs: 0 };
+    let overheadMs = 0;
+    if (!this.clusters || reclusterDue(epoch, this.curriculum, this.size)) {
+      const t0 = performance.now();
+      this.clusters = clusterDocuments(bank, docs, size, seed + epoch);
+      this.size = size;
+      overheadMs = performance.now() - t0;
+    }
+    return { batches: clusterBatches(this.clusters, batchSize, rng), clusterSize: size, overheadMs };
+  }
+}
+
 /** Random batches of size B over the given documents (the last batch may be smaller). */
 export function randomBatches(docs: Int32Array, B: number, rng: Rng): Int32Array[] {
   const order = Int32Array.from(docs);

@@ -19,7 +19,7 @@ import type { Backend, Tensor } from '../tensor';
 import { AdamW } from '../model/optim';
 import { SparseAdam } from '../model/sparse-adam';
 import type { CSR } from './data';
-import { clusterBatches, clusterDocuments, clusterSizeAt, MemoryBank, randomBatches, targetMatrix, trainableDocuments, type Curriculum } from './batching';
+import { CurriculumPlanner, MemoryBank, randomBatches, targetMatrix, trainableDocuments, type Curriculum } from './batching';
 import { tripletMultiPositive, type MultiPositiveOptions } from './losses';
 import { retrieve } from './inference';
 import { Rng } from '../util/rng';
@@ -83,7 +83,7 @@ export class M2Trainer {
   private readonly bank: MemoryBank;
   private readonly docs: Int32Array;
   private readonly rng: Rng;
-  private clusters: Int32Array[] | null = null;
+  private readonly planner: CurriculumPlanner;
   /** (N × L) each training document's `shortlist` nearest labels by M1 embedding. */
   private shortlist: CSR | null = null;
   epoch = 0;
@@ -94,6 +94,7 @@ export class M2Trainer {
    */
   constructor(readonly backend: Backend, readonly Y: CSR, docEmb: Float32Array, private readonly labelEmb: Float32Array, readonly dim: number, cfg: Partial<M2Config> = {}) {
     this.cfg = { ...DEFAULT_M2, ...cfg, loss: { ...DEFAULT_M2.loss, ...cfg.loss } };
+    this.planner = new CurriculumPlanner(this.cfg.curriculum);
     this.W = T.keep(T.tensor(labelEmb, [Y.cols, dim], { backend, requiresGrad: true }));
     // One optimizer, by loss: row-sparse for the pool's triplet, dense for the full softmax.
     const target = { name: 'W', get: () => this.W };
@@ -108,23 +109,22 @@ export class M2Trainer {
   async trainEpoch(onStep?: (i: number, n: number, loss: number) => void): Promise<M2EpochLog> {
     const t0 = performance.now();
     this.backend.resetPeak();
-    const size = clusterSizeAt(this.epoch, this.cfg.curriculum);
     let overheadMs = 0;
     if (this.cfg.kind !== 'softmax' && this.cfg.shortlist > 0 && !this.shortlist) {
       const s0 = performance.now();
       this.shortlist = await retrieve(this.backend, this.bank.data, this.labelEmb, this.dim, Math.min(this.cfg.shortlist, this.Y.cols));
       overheadMs += performance.now() - s0;
     }
+    // A softmax over all labels gains nothing from cluster batches: random ones. Otherwise the
+    // curriculum's planner, the same as the NGAME sampler's (batching.ts).
     let batches: Int32Array[];
-    if (size === null || this.cfg.kind === 'softmax') {
+    let clusterSize: number | null = null;
+    if (this.cfg.kind === 'softmax') {
       batches = randomBatches(this.docs, this.cfg.batchSize, this.rng);
     } else {
-      if (!this.clusters || this.epoch % this.cfg.curriculum.reclusterEvery === 0) {
-        const c0 = performance.now();
-        this.clusters = clusterDocuments(this.bank, this.docs, size, this.cfg.seed + this.epoch);
-        overheadMs += performance.now() - c0;
-      }
-      batches = clusterBatches(this.clusters, this.cfg.batchSize, this.rng);
+      const plan = this.planner.plan(this.epoch, this.bank, this.docs, this.cfg.batchSize, this.cfg.seed, this.rng);
+      ({ batches, clusterSize } = plan);
+      overheadMs += plan.overheadMs;
     }
     let lossSum = 0;
     for (let i = 0; i < batches.length; i++) {
@@ -154,7 +154,7 @@ export class M2Trainer {
       onStep?.(i + 1, batches.length, v);
     }
     const log: M2EpochLog = {
-      stage: 'M2', epoch: this.epoch, steps: batches.length, loss: lossSum / batches.length, clusterSize: size,
+      stage: 'M2', epoch: this.epoch, steps: batches.length, loss: lossSum / batches.length, clusterSize,
       overheadMs, epochMs: performance.now() - t0, peakBytes: this.backend.memory().peakBytes,
     };
     this.epoch++;

@@ -2,7 +2,7 @@
 //   random: batches are random subsets of documents (the classic in-batch negatives baseline);
 //   ngame:  batches are whole clusters of documents (NGAME), following the curriculum.
 
-import { clusterBatches, clusterDocuments, clusterSizeAt, NGAME_CURRICULUM, randomBatches, reclusterDue, samplePositives, targetMatrix, type Curriculum } from '../batching';
+import { CurriculumPlanner, NGAME_CURRICULUM, randomBatches, samplePositives, targetMatrix, type Curriculum } from '../batching';
 import type { BatchPlan, EpochPlan, Sampler, SamplerEnv } from './types';
 import type { Rng } from '../../util/rng';
 
@@ -29,22 +29,14 @@ export class RandomInBatchSampler implements Sampler {
 export class NgameSampler implements Sampler {
   readonly name = 'ngame' as const;
   readonly loss = 'triplet' as const;
-  private clusters: Int32Array[] | null = null;
-  private size: number | null = null;
+  private planner: CurriculumPlanner;
 
-  constructor(readonly curriculum: Curriculum = NGAME_CURRICULUM) {}
+  constructor(readonly curriculum: Curriculum = NGAME_CURRICULUM) {
+    this.planner = new CurriculumPlanner(curriculum);
+  }
 
   async epoch(epoch: number, env: SamplerEnv, rng: Rng): Promise<EpochPlan> {
-    const size = clusterSizeAt(epoch, this.curriculum);
-    if (size === null) return { batches: randomBatches(env.docs, env.batchSize, rng), clusterSize: null, overheadMs: 0 };
-    let overheadMs = 0;
-    if (!this.clusters || reclusterDue(epoch, this.curriculum, this.size)) {
-      const t0 = performance.now();
-      this.clusters = clusterDocuments(env.bank, env.docs, size, env.seed + epoch);
-      this.size = size;
-      overheadMs = performance.now() - t0;
-    }
-    return { batches: clusterBatches(this.clusters, env.batchSize, rng), clusterSize: size, overheadMs };
+    return this.planner.plan(epoch, env.bank, env.docs, env.batchSize, env.seed, rng);
   }
 
   async plan(docs: Int32Array, env: SamplerEnv, rng: Rng): Promise<BatchPlan> {
@@ -52,6 +44,6 @@ export class NgameSampler implements Sampler {
   }
 
   stateBytes(env: SamplerEnv): number {
-    return env.bank.bytes() + (this.clusters ? env.docs.length * 4 : 0);
+    return env.bank.bytes() + (this.planner.clustered ? env.docs.length * 4 : 0);
   }
 }

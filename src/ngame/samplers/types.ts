@@ -5,7 +5,7 @@
 // that mine extra negatives append them after.
 
 import type { CSR } from '../data';
-import type { MemoryBank } from '../batching';
+import type { EpochBatches, MemoryBank } from '../batching';
 import type { Rng } from '../../util/rng';
 import type { Tensor } from '../../tensor';
 
@@ -20,13 +20,8 @@ export interface BatchPlan {
   targets: Float32Array;
 }
 
-export interface EpochPlan {
-  batches: Int32Array[];
-  /** Target cluster size in use (null: random batches). */
-  clusterSize: number | null;
-  /** Milliseconds spent clustering or rebuilding indexes this epoch. */
-  overheadMs: number;
-}
+/** An epoch's batches, cluster size and overhead (for the mined samplers: index rebuilds too). */
+export type EpochPlan = EpochBatches;
 
 export interface SamplerEnv {
   /** Training label matrix (documents × labels). */
