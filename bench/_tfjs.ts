@@ -3,7 +3,7 @@
 // without a feature level; on a machine without a GPU only a compatibility-mode adapter of
 // Dawn's OpenGL backend exists, so the `navigator.gpu` we hand it forces that (and the
 // adapter's storage-buffer limit, which compatibility mode otherwise caps low).
-// Our runtime's own device comes from src/tensor/webgpu/device.ts; tfjs gets its own device.
+// Our runtime's own device comes from src/kernels/webgpu/device.ts; tfjs gets its own device.
 
 import { create, globals } from 'webgpu';
 import { buildSync } from 'esbuild';

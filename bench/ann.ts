@@ -30,7 +30,7 @@ import { Mat, mat } from '../src/ngame/matrix';
 import { HnswIndex, TopK, exactTopK, recallAtK } from '../src/ngame/ann';
 import { searchTopK } from '../src/ngame/search';
 import { WebGpuBackend } from '../src/tensor/webgpu/backend';
-import { closeGpu } from '../src/tensor/webgpu/device';
+import { closeGpu } from '../src/kernels/webgpu/device';
 
 /** 'random': isotropic normal; 'clustered': 100 normal centres + 0.7 · normal noise. */
 function data(kind: string, n: number, d: number, rng: Rng): Mat {

@@ -12,7 +12,7 @@ import { corpusBatch, tokenizeCorpus } from '../src/ngame/corpus';
 import { randomBatches, samplePositives, targetMatrix, trainableDocuments } from '../src/ngame/batching';
 import { infoNCE, tripletOHNM } from '../src/ngame/losses';
 import { openBackend } from '../src/ngame/run';
-import { closeGpu } from '../src/tensor/webgpu/device';
+import { closeGpu } from '../src/kernels/webgpu/device';
 import { Rng } from '../src/util/rng';
 
 export default async function (args: string[]): Promise<void> {

@@ -17,7 +17,7 @@
 import * as T from '../src/tensor';
 import { CpuBackend, type Backend } from '../src/tensor';
 import { WebGpuBackend } from '../src/tensor/webgpu/backend';
-import type { Dispatch, Kernel } from '../src/tensor/webgpu/runtime';
+import type { Dispatch, Kernel } from '../src/kernels/webgpu/runtime';
 import { Rng } from '../src/util/rng';
 import { Encoder } from '../src/model/encoder';
 import { MultiHeadAttention } from '../src/model/attention';

@@ -10,8 +10,8 @@
 // A size whose run would take longer than --max-run-s (extrapolated ×8 from the size below)
 // is skipped and reported as such: the naive kernel at 2048 takes minutes on llvmpipe.
 
-import { gpuContext, closeGpu } from '../src/tensor/webgpu/device';
-import { Runtime } from '../src/tensor/webgpu/runtime';
+import { gpuContext, closeGpu } from '../src/kernels/webgpu/device';
+import { Runtime } from '../src/kernels/webgpu/runtime';
 import { matmulConfig, matmulGpu, type MatmulVariant } from '../src/kernels/matmul';
 import { Rng } from '../src/util/rng';
 import { openTfjs } from './_tfjs';

@@ -11,7 +11,7 @@ import { tokenizeCorpus } from '../src/ngame/corpus';
 import { makeSampler, SAMPLER_NAMES } from '../src/ngame/samplers';
 import { M1Trainer } from '../src/ngame/train-m1';
 import { openBackend } from '../src/ngame/run';
-import { closeGpu } from '../src/tensor/webgpu/device';
+import { closeGpu } from '../src/kernels/webgpu/device';
 import { Rng } from '../src/util/rng';
 
 export default async function (args: string[]): Promise<void> {

@@ -3,10 +3,10 @@
 // Float dtypes compute in float; i32/u32 wrap mod 2^32 like WGSL (integer division truncates and
 // x / 0 = x, WGSL's rule). eq/gt give 1 or 0 in the output dtype.
 
-import type { BinaryOp } from '../tensor/backend';
-import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../tensor/dtype';
-import { numel } from '../tensor/shape';
-import type { Kernel, Runtime } from '../tensor/webgpu/runtime';
+import type { BinaryOp } from './op-types';
+import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
+import { numel } from '../util/shape';
+import type { Kernel, Runtime } from './webgpu/runtime';
 import { checkStrided, coalesceDims, elementwiseLaunch, launchBlocks, stridedLoopWgsl, stridedOffsets, stridedUniformStruct, stridedUniforms, wgslType } from './layout';
 
 function floatOp(op: BinaryOp, a: number, b: number): number {

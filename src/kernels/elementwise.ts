@@ -7,9 +7,9 @@
 // dtypes (i32/u32) support only the ops that stay integers: neg, abs, square, relu, and
 // scale/shift by an integer alpha (wrapping mod 2^32 like WGSL).
 
-import type { UnaryOp } from '../tensor/backend';
-import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../tensor/dtype';
-import { UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import type { UnaryOp } from './op-types';
+import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
+import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 import { dropThreshold, hash32, HASH_WGSL } from './random';
 import { elementwiseLaunch, ENTRY_PARAMS_WGSL, FLAT_GROUP_WGSL, launchBlocks, scalarBits, wgslType, type Launch } from './layout';
 

@@ -10,8 +10,8 @@
 // therefore summed in chunks of BAG_CHUNK tokens, and the chunk sums are summed again by the same
 // kernel (weights 1). The reference does exactly the same, so both backends add in the same order.
 
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 /** Most tokens one invocation sums in one pass: (4 + 1) · 8192 loop iterations < 65,535. */
 export const BAG_CHUNK = 8192;

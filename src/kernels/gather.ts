@@ -4,8 +4,8 @@
 //   scatterAdd: out (numRows, cols) = 0, then out[idx[i], :] += src[i, :]  (deterministic order)
 //   scatterCols: out (rows, cols)   = 0, then out[r, idx[r, j]] = src[r, j]
 
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 function checkIndex(fn: string, name: string, idx: ArrayLike<number>, pos: number, limit: number): number {
   const t = idx[pos];

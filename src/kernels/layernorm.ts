@@ -3,8 +3,8 @@
 // (rows) that the backward pass reuses. Variance is the biased (population) one, as in PyTorch.
 // Backward derivation: docs/backward.md.
 
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 import { checkBindable, rowKernel, type RowKernelOptions, type RowProgram } from './softmax';
 
 function check(fn: string, name: string, a: ArrayLike<number>, n: number): void {

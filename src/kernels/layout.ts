@@ -6,9 +6,9 @@
 //   strided input offsets, and how a flat range of n elements is laid out over workgroups.
 // Data-movement kernels treat any 32-bit dtype as u32 bits, so one pipeline serves f32/i32/u32.
 
-import { allocArray, BYTES, dtypeOf, type DType, type TypedArray } from '../tensor/dtype';
-import { numel, shapeStr } from '../tensor/shape';
-import { UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, BYTES, dtypeOf, type DType, type TypedArray } from '../util/dtype';
+import { numel, shapeStr } from '../util/shape';
+import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 export const MAX_RANK = 6;
 

@@ -10,9 +10,9 @@
 // in matmul-naive.ts, matmul-blocked.ts and matmul-tiled.ts (read them in that order: the
 // ladder is explained in docs/kernels.md).
 
-import type { MatmulParams } from '../tensor/backend';
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { UniformWriter, type Runtime } from '../tensor/webgpu/runtime';
+import type { MatmulParams } from './op-types';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { UniformWriter, type Runtime } from './webgpu/runtime';
 import { naiveGroups, naiveWgsl } from './matmul-naive';
 import { blockedGroups, blockedVec4Ok, blockedWgsl, type BlockedConfig } from './matmul-blocked';
 import { tiledGroups, tiledWgsl, tiledWorkgroup, type TiledConfig } from './matmul-tiled';

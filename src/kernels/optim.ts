@@ -10,9 +10,9 @@
 // gradient belongs to rows[j] (a row-sparse gradient's values, src/tensor/ops/bag.ts), so the
 // step costs O(R · cols) whatever the table's size. One kernel serves both (a uniform flag).
 
-import type { AdamHyper } from '../tensor/backend';
-import type { TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import type { AdamHyper } from './op-types';
+import type { TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 function checkSame(fn: string, param: TypedArray, others: Record<string, TypedArray>): void {
   for (const [name, a] of Object.entries(others)) {

@@ -3,9 +3,9 @@
 // An empty axis (len = 0) gives the op's identity: 0, -Infinity, +Infinity (integer extremes for
 // i32/u32). Integer sums wrap mod 2^32 like WGSL.
 
-import type { ReduceOp } from '../tensor/backend';
-import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../tensor/dtype';
-import { UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import type { ReduceOp } from './op-types';
+import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
+import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 import { fillGpu } from './elementwise';
 import { ENTRY_PARAMS_WGSL, FLAT_GROUP_WGSL, scalarBits, wgslType } from './layout';
 

@@ -8,8 +8,8 @@
 // max = -Infinity, x - max = NaN, and gives NaN everywhere (both backends); callers must not mask
 // a whole row.
 
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 function checkRows(fn: string, name: string, a: ArrayLike<number>, rows: number, cols: number): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {

@@ -19,8 +19,8 @@
 // taken), and a small kernel places each pass's columns into the (rows, k) result. So any
 // k <= cols is served, in ceil(k / TOPK_PASS_K) scans of the row.
 
-import { allocArray, dtypeOf, type TypedArray } from '../tensor/dtype';
-import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from '../tensor/webgpu/runtime';
+import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
 
 /** True when (a, ia) ranks before (b, ib). */
 export function ranksBefore(a: number, ia: number, b: number, ib: number): boolean {

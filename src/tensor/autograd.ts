@@ -9,7 +9,7 @@
 // tensor gets it densified (scattered into a zero table) and carries on as a dense gradient.
 
 import { detach, keep, noGrad, RowSparse, scope, Tensor, withLabel } from './tensor';
-import { shapeStr, sameShape } from './shape';
+import { shapeStr, sameShape } from '../util/shape';
 import { add } from './ops/elementwise';
 import { full } from './ops/creation';
 import { coalesceRowSparse, rowSparseToDense } from './ops/bag';

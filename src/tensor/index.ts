@@ -2,7 +2,7 @@
 export { Tensor, Storage, RowSparse, scope, scopeAsync, keep, noGrad, isGradEnabled, detach, withLabel, currentLabel } from './tensor';
 export { backward, zeroGrad } from './autograd';
 export type { Backend, BackendBuffer, MemoryStats, AdamHyper } from './backend';
-export type { DType, TypedArray } from './dtype';
+export type { DType, TypedArray } from '../util/dtype';
 export type { Grad } from './tensor';
 export { CpuBackend } from './cpu/backend';
 export * from './ops/creation';

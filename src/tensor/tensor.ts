@@ -4,8 +4,8 @@
 // GPU memory never waits for the garbage collector.
 
 import type { Backend, BackendBuffer } from './backend';
-import type { DType, TypedArray } from './dtype';
-import { numel, shapeStr, type Shape } from './shape';
+import type { DType, TypedArray } from '../util/dtype';
+import { numel, shapeStr, type Shape } from '../util/shape';
 
 /** A buffer shared by a tensor and its views (reshape); freed when the last holder releases it. */
 export class Storage {

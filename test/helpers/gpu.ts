@@ -3,7 +3,7 @@
 // comparison), and the device closed after the file (an open device keeps node from exiting).
 import { afterAll, beforeAll } from 'vitest';
 import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import { closeGpu } from '../../src/kernels/webgpu/device';
 import type { Rng } from '../../src/util/rng';
 
 /** Registers the file's set-up and tear-down; `ready` gets the backend before the first test. */

@@ -6,12 +6,12 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { BinaryOp, UnaryOp } from '../../src/tensor/backend';
-import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
-import { numel, stridesOf } from '../../src/tensor/shape';
+import type { BinaryOp, UnaryOp } from '../../src/kernels/op-types';
+import { allocArray, type DType, type TypedArray } from '../../src/util/dtype';
+import { numel, stridesOf } from '../../src/util/shape';
 import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
 import { poisonedGpu } from '../helpers/gpu';
-import type { Runtime } from '../../src/tensor/webgpu/runtime';
+import type { Runtime } from '../../src/kernels/webgpu/runtime';
 import {
   binaryGpu, binaryRef, dropoutMaskGpu, dropoutMaskRef, fillGpu, fillRef,
   unaryGpu, unaryGradGpu, unaryGradRef, unaryRef, whereGpu, whereRef,

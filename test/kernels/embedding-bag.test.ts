@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
 import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import type { AdamHyper } from '../../src/tensor/backend';
+import type { AdamHyper } from '../../src/kernels/op-types';
 import { poisonedGpu, randn } from '../helpers/gpu';
 import { relErr } from '../helpers/relerr';
 import { BAG_CHUNK, bagChunks, embeddingBagGpu, embeddingBagRef } from '../../src/kernels/embedding-bag';

@@ -5,10 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
-import { numel, stridesOf } from '../../src/tensor/shape';
+import { allocArray, type DType, type TypedArray } from '../../src/util/dtype';
+import { numel, stridesOf } from '../../src/util/shape';
 import { poisonedGpu } from '../helpers/gpu';
-import type { Runtime } from '../../src/tensor/webgpu/runtime';
+import type { Runtime } from '../../src/kernels/webgpu/runtime';
 import { coalesceDims, concat2Gpu, concat2Ref, LAUNCH, setElementwiseLaunch, stridedGpu, stridedOffsets, stridedRef } from '../../src/kernels/layout';
 import { hash32 } from '../../src/kernels/random';
 

@@ -7,8 +7,8 @@
 // (8×4) covers every transpose combination of the same generator.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { MatmulParams } from '../../src/tensor/backend';
-import type { Runtime } from '../../src/tensor/webgpu/runtime';
+import type { MatmulParams } from '../../src/kernels/op-types';
+import type { Runtime } from '../../src/kernels/webgpu/runtime';
 import { Rng } from '../../src/util/rng';
 import { matmulConfig, matmulGpu, matmulRef, type MatmulOptions } from '../../src/kernels/matmul';
 import { blockedVec4Ok } from '../../src/kernels/matmul-blocked';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { WebGpuBackend } from '../../src/tensor/webgpu/backend';
 import { poisonedGpu, randn } from '../helpers/gpu';
 import { adamRowsGpu, adamRowsRef, adamwGpu, adamwRef } from '../../src/kernels/optim';
-import type { AdamHyper } from '../../src/tensor/backend';
+import type { AdamHyper } from '../../src/kernels/op-types';
 import { Rng } from '../../src/util/rng';
 import { relErr } from '../helpers/relerr';
 

@@ -6,10 +6,10 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { ReduceOp } from '../../src/tensor/backend';
-import { allocArray, type DType, type TypedArray } from '../../src/tensor/dtype';
+import type { ReduceOp } from '../../src/kernels/op-types';
+import { allocArray, type DType, type TypedArray } from '../../src/util/dtype';
 import { poisonedGpu } from '../helpers/gpu';
-import type { Runtime } from '../../src/tensor/webgpu/runtime';
+import type { Runtime } from '../../src/kernels/webgpu/runtime';
 import { reduceGpu, reduceRef, type ReduceOptions } from '../../src/kernels/reduce';
 import { hash32 } from '../../src/kernels/random';
 import { relErr } from '../helpers/relerr';

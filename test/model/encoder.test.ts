@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
 import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import { closeGpu } from '../../src/kernels/webgpu/device';
 import { Rng } from '../../src/util/rng';
 import { cpu, gradCheck } from '../tensor/gradcheck';
 import { attentionBias, MultiHeadAttention } from '../../src/model/attention';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as T from '../../src/tensor';
 import { CpuBackend } from '../../src/tensor';
 import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import { closeGpu } from '../../src/kernels/webgpu/device';
 import { Rng } from '../../src/util/rng';
 import { Params } from '../../src/model/params';
 import { AdamW, scheduledLr } from '../../src/model/optim';

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../src/tensor/webgpu/device';
+import { closeGpu } from '../../src/kernels/webgpu/device';
 import { searchTopK } from '../../src/ngame/search';
 import { fuseScores } from '../../src/ngame/inference';
 import type { CSR } from '../../src/ngame/data';

@@ -9,7 +9,7 @@ import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
 import { stopOnSignals } from '../interrupt';
-import { closeGpu } from '../../tensor/webgpu/device';
+import { closeGpu } from '../../kernels/webgpu/device';
 import { buildConfig, parseFlags } from './train';
 
 const help = `usage: ngame compare [train flags] [--samplers a,b,...] [--seeds n,m,...] --out DIR

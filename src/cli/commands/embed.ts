@@ -10,7 +10,7 @@ import { embedCorpus } from '../../ngame/embed';
 import { openBackend } from '../../ngame/run';
 import { openRun } from '../../ngame/saved-run';
 import { writeSafetensors } from '../../model/safetensors';
-import { closeGpu } from '../../tensor/webgpu/device';
+import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame embed RUN_DIR --what labels|train|test|FILE --out OUT.safetensors
 

@@ -10,7 +10,7 @@ import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { runSplit } from '../../ngame/validation';
 import { openRun, testCorpus } from '../../ngame/saved-run';
-import { closeGpu } from '../../tensor/webgpu/device';
+import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--json] [--write-scores FILE [--scores-of m1|m2|fused]]
 

@@ -11,7 +11,7 @@ import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
 import { openRun } from '../../ngame/saved-run';
-import { closeGpu } from '../../tensor/webgpu/device';
+import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--scores FILE] [--device D]
 

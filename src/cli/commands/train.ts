@@ -14,7 +14,7 @@ import { loadDataset } from '../../ngame/data';
 import { tfidfBaselines } from '../../ngame/baselines';
 import { testMetrics } from '../../ngame/inference';
 import { consoleReporter } from '../progress';
-import { closeGpu } from '../../tensor/webgpu/device';
+import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame train [flags]
 

@@ -3,7 +3,7 @@
 // gradient checks), i32 and u32.
 
 import type { AdamHyper, Backend, BackendBuffer, BinaryOp, MatmulParams, MemoryStats, ReduceOp, UnaryOp } from '../backend';
-import { allocArray, type DType, type TypedArray } from '../dtype';
+import { allocArray, type DType, type TypedArray } from '../../util/dtype';
 import { binaryRef, dropoutMaskRef, fillRef, unaryGradRef, unaryRef, whereRef } from '../../kernels/elementwise';
 import { concat2Ref, stridedRef } from '../../kernels/layout';
 import { reduceRef } from '../../kernels/reduce';

@@ -6,8 +6,8 @@
 // The backward is itself a bag sum over the upstream gradient (docs/backward.md): group the token
 // positions by id on the host (stable), then one bag per distinct id, so the same kernel serves.
 
-import { isFloat } from '../dtype';
-import { shapeStr } from '../shape';
+import { isFloat } from '../../util/dtype';
+import { shapeStr } from '../../util/shape';
 import { makeOutput, RowSparse, type Tensor } from '../tensor';
 import { validateBags } from '../../kernels/embedding-bag';
 import { sameBackend, sameDtype } from './creation';

@@ -3,7 +3,7 @@
 //   sumTo(g, shape):    sum g over the axes that were broadcast   (backward of expand)
 // Binary ops use sumTo to bring a gradient back to each input's shape.
 
-import { broadcastStrides, numel, sameShape, shapeStr, type Shape } from '../shape';
+import { broadcastStrides, numel, sameShape, shapeStr, type Shape } from '../../util/shape';
 import { makeOutput, makeView, type Tensor } from '../tensor';
 import { sameBackend } from './creation';
 

@@ -3,8 +3,8 @@
 
 import type { Backend } from '../backend';
 import { CpuBackend } from '../cpu/backend';
-import { allocArray, castArray, dtypeOf, type DType, type TypedArray } from '../dtype';
-import { numel, shapeStr, type Shape } from '../shape';
+import { allocArray, castArray, dtypeOf, type DType, type TypedArray } from '../../util/dtype';
+import { numel, shapeStr, type Shape } from '../../util/shape';
 import { makeOutput, Tensor } from '../tensor';
 import type { Rng } from '../../util/rng';
 

@@ -3,8 +3,8 @@
 // shape with sumTo.
 
 import type { BinaryOp, UnaryOp } from '../backend';
-import { isFloat } from '../dtype';
-import { broadcastShapes, broadcastStrides, shapeStr } from '../shape';
+import { isFloat } from '../../util/dtype';
+import { broadcastShapes, broadcastStrides, shapeStr } from '../../util/shape';
 import { makeOutput, type Tensor } from '../tensor';
 import { full, sameBackend, sameDtype } from './creation';
 import { sumTo } from './broadcast';

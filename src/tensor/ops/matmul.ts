@@ -7,7 +7,7 @@
 // Batched: leading axes are batch axes, equal on both sides, or absent on one side (that
 // matrix is shared by every batch; its gradient is summed over the batch).
 
-import { sameShape, shapeStr } from '../shape';
+import { sameShape, shapeStr } from '../../util/shape';
 import { makeOutput, makeView, type Tensor } from '../tensor';
 import { sameBackend, sameDtype } from './creation';
 import { sum } from './reduce';

@@ -2,8 +2,8 @@
 // dropout, and the two similarity helpers NGAME needs (row-wise L2 normalisation, cosine
 // similarity matrix). Row ops act on the last axis: x is viewed as (rows, cols).
 
-import { isFloat } from '../dtype';
-import { shapeStr } from '../shape';
+import { isFloat } from '../../util/dtype';
+import { shapeStr } from '../../util/shape';
 import { makeOutput, type Tensor } from '../tensor';
 import { sameBackend, sameDtype, tensor } from './creation';
 import { mul, rsqrt, shift } from './elementwise';

@@ -5,7 +5,7 @@
 //   max:  the gradient goes to the elements equal to the max (all of them on ties)
 
 import type { ReduceOp } from '../backend';
-import { normAxis } from '../shape';
+import { normAxis } from '../../util/shape';
 import { makeOutput, makeView, type Tensor } from '../tensor';
 import { sameBackend } from './creation';
 import { expandTo } from './broadcast';

@@ -1,7 +1,7 @@
 // Ops that move elements without arithmetic. reshape is a view (no copy); permute, slice and
 // concat copy through the backend's strided/concat kernels. Each backward is the inverse move.
 
-import { normAxis, numel, shapeStr, stridesOf, type Shape } from '../shape';
+import { normAxis, numel, shapeStr, stridesOf, type Shape } from '../../util/shape';
 import { makeOutput, makeView, type Tensor } from '../tensor';
 import { sameBackend, sameDtype, full } from './creation';
 

@@ -2,9 +2,9 @@
 // shared Runtime (no submit per op). Supports f32, i32 and u32; f64 has no WGSL type.
 
 import type { AdamHyper, Backend, BackendBuffer, BinaryOp, MatmulParams, MemoryStats, ReduceOp, UnaryOp } from '../backend';
-import { BYTES, type DType, type TypedArray } from '../dtype';
-import { gpuContext, type GpuContext } from './device';
-import { Runtime } from './runtime';
+import { BYTES, type DType, type TypedArray } from '../../util/dtype';
+import { gpuContext, type GpuContext } from '../../kernels/webgpu/device';
+import { Runtime } from '../../kernels/webgpu/runtime';
 import { binaryGpu, dropoutMaskGpu, fillGpu, unaryGpu, unaryGradGpu, whereGpu } from '../../kernels/elementwise';
 import { concat2Gpu, stridedGpu } from '../../kernels/layout';
 import { reduceGpu } from '../../kernels/reduce';

@@ -2,7 +2,7 @@
 // OpenGL backend runs our WGSL on llvmpipe; a machine with a GPU uses it. No adapter = failure.
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebGpuBackend } from '../../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../../src/tensor/webgpu/device';
+import { closeGpu } from '../../../src/kernels/webgpu/device';
 import * as T from '../../../src/tensor';
 
 afterAll(closeGpu);

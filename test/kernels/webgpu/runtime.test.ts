@@ -3,7 +3,7 @@
 // upload takes a pooled buffer that no such work binds instead of flushing. Counts, not timing.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GpuBuffer, WebGpuBackend } from '../../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../../src/tensor/webgpu/device';
+import { closeGpu } from '../../../src/kernels/webgpu/device';
 import * as T from '../../../src/tensor';
 import { Encoder } from '../../../src/model/encoder';
 import { AdamW } from '../../../src/model/optim';
