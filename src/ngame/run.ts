@@ -1,23 +1,19 @@
-// One complete NGAME run: data -> tokenizer -> M1 (Siamese encoder, chosen sampler) -> M2
-// (per-label classifiers) -> fused retrieval -> metrics. Everything a later `ngame eval`,
-// `predict`, `embed` or `report` needs is written into the run directory:
-//   config.json          the RunConfig used
-//   log.jsonl            one JSON line per epoch (M1 and M2) and one for the final metrics
-//   checkpoint/          encoder + tokenizer + optimizer + RNG after each M1 epoch (resume)
-//   bank.safetensors     NGAME's memory bank after each M1 epoch (resume)
-//   model.safetensors    label embeddings and classifiers of the final model
-//   labels.jsonl         the label texts (predict needs no dataset)
-//   manifest.json        size and sha256 of the three files above (run-dir.ts)
-//   metrics.json         M1, M2 and fused test metrics, with the device and timings
+// One complete NGAME run, in the method's stages: prepare the data and the model, train M1 (the
+// Siamese encoder, with the chosen sampler), train M2 (per-label classifiers on the frozen
+// encoder), choose the fusion weight β on the validation split, evaluate M1, M2 and their
+// fusion on the test set, save. Everything a later `ngame eval`, `predict`, `embed`, `report`
+// or `train --resume` needs goes into the run directory (run-dir/layout.ts lists its files).
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
 import { WebGpuBackend } from '../tensor/webgpu/backend';
 import { saveTraining } from '../model/checkpoint';
 import { hasCheckpoint } from '../model/checkpoint-io';
-import { loadDataset } from './data';
+import { loadDataset, type Dataset } from './data';
+import type { Corpus } from './corpus';
+import type { TextEncoder } from '../model/text-encoder';
 import type { Metrics } from './metrics';
 import { checkpointModel, featurizerState, freshModel, makeCorpora, resumeState, type Model } from './model-setup';
 import { embedCorpus } from './embed';
@@ -26,10 +22,11 @@ import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, checkResumable, readRunConfig, type RunConfig } from './run-config';
-import { chooseBeta, runSplit, type BetaPoint } from './validation';
-import { readRunLog } from './report/report';
-import { writeFileAtomic } from '../util/fs';
-import { checkRunDirFree, dropPreviousBank, prepareRunDir, readBank, writeBank, writeModel } from './run-dir';
+import { chooseBeta, runSplit, type BetaPoint, type ValidationSet } from './validation';
+import {
+  appendLogRecord, checkpointDir, checkRunDirFree, CONFIG_FILE, dropPreviousBank, loggedM1Seconds, prepareRunDir, readBank,
+  writeBank, writeFinalRecord, writeModel, writeRunConfig, type FinalRecord,
+} from './run-dir';
 import { preflightRun } from './preflight';
 import { Rng } from '../util/rng';
 
@@ -68,73 +65,103 @@ export async function openBackend(device: RunConfig['device']): Promise<Backend>
   }
 }
 
-function appendLog(dir: string, entry: unknown): void {
-  writeFileSync(join(dir, 'log.jsonl'), JSON.stringify(entry) + '\n', { flag: 'a' });
-}
-
-/** Seconds of the M1 epochs before `epoch` already logged in `dir` (a resumed run counts them too). */
-function loggedM1Seconds(dir: string, epoch: number): number {
-  if (!existsSync(join(dir, 'log.jsonl'))) return 0;
-  const ms = new Map<number, number>(); // the last line per epoch wins (an epoch redone after a crash)
-  for (const e of readRunLog(dir).epochs) if (e.epoch < epoch) ms.set(e.epoch, e.epochMs ?? 0);
-  return [...ms.values()].reduce((a, b) => a + b, 0) / 1000;
+/** What the stages share: the checked config, the backend, the data and the model being trained. */
+interface Prepared {
+  cfg: RunConfig;
+  outDir: string;
+  backend: Backend;
+  /** The training set without the validation documents (M1 and M2 never see those). */
+  data: Dataset;
+  val: ValidationSet | null;
+  corpora: { train: Corpus; labels: Corpus; test: Corpus; val: Corpus | null };
+  encoder: TextEncoder;
+  m1: M1Trainer;
+  /** Saves the M1 checkpoint: encoder, featurizer, optimizer, generator, epochs done. */
+  saveCheckpoint(): Promise<unknown>;
+  /** Where a resumed run continues from; undefined for a fresh run. */
+  resume?: M1Resume;
+  /** Writes config.json (a fresh run once claimed; a resumed one with each new checkpoint). */
+  writeConfig(): void;
 }
 
 /** Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint. */
 export async function runTraining(config: RunConfig, outDir: string, rep: Reporter = silentReporter, opts: { resume?: boolean; force?: boolean; backend?: Backend } = {}): Promise<RunResult> {
-  const cfg = checkConfig(config);
   const t0 = performance.now();
-  const ckDir = join(outDir, 'checkpoint');
+  const p = await prepare(checkConfig(config), outDir, rep, opts);
+  const m1 = await trainM1(p, rep);
+  const labelEmb = await p.m1.labelEmbeddings();
+  const m2 = await trainM2(p, labelEmb, rep);
+  const te = performance.now();
+  const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep);
+  const metrics = await evaluate(p, labelEmb, m2.classifiers, fusion.beta, rep);
+  const evalSeconds = (performance.now() - te) / 1000;
+  const result: RunResult = {
+    ...metrics, beta: fusion.beta, device: `${p.backend.name}: ${p.backend.deviceName}`, epochs: [...m1.epochs, ...m2.epochs],
+    seconds: { total: (performance.now() - t0) / 1000 + m1.earlierSeconds, m1: m1.seconds, m2: m2.seconds, eval: evalSeconds },
+  };
+  save(p, labelEmb, m2.classifiers, result, fusion.curve);
+  return result;
+}
+
+/**
+ * Stage 1: checks the directory and the config, opens the backend, loads and splits the data,
+ * makes (or reloads, when resuming) the model, its corpora and the M1 trainer, and only then
+ * claims the run directory, so that a failure before it leaves a run already there as it was.
+ */
+async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { resume?: boolean; force?: boolean; backend?: Backend }): Promise<Prepared> {
+  const ckDir = checkpointDir(outDir);
   const resuming = opts.resume === true;
-  // Nothing in outDir is touched before the configuration and the data are checked, and a run
-  // there is replaced only with `force` (run-dir.ts): prepareRunDir below claims the directory.
   checkRunDirFree(outDir, opts);
   if (resuming && !hasCheckpoint(ckDir)) throw new Error(`--resume: no checkpoint in ${ckDir}`);
-  const savedConfig = join(outDir, 'config.json');
-  if (resuming && existsSync(savedConfig)) {
-    checkResumable(readRunConfig(savedConfig), cfg, savedConfig);
-  }
-  // A fresh run records its config once the directory is claimed; a resumed one with each new
-  // checkpoint (and once M1 is done), so a resume that fails before its first checkpoint leaves
-  // the saved run as it was.
-  const writeConfig = () => writeFileAtomic(savedConfig, JSON.stringify(cfg, null, 2) + '\n');
+  const savedConfig = join(outDir, CONFIG_FILE);
+  if (resuming && existsSync(savedConfig)) checkResumable(readRunConfig(savedConfig), cfg, savedConfig);
 
   const backend = opts.backend ?? (await openBackend(cfg.device));
   rep.info(`device: ${backend.name} — ${backend.deviceName}`);
   const full = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
   rep.info(`data: ${full.name}: ${full.trainTexts.length} train, ${full.testTexts.length} test documents, ${full.labelTexts.length} labels`);
-  // With a validation split, `data` is the rest of the training set: M1 and M2 never see `val`.
   const { data, val } = runSplit(full, cfg);
   if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
   await preflightRun(cfg, data, backend, { resume: resuming });
 
   // Model, featurizer and (when resuming) optimizer, generator and memory bank.
-  let setup: Model;
   let resume: M1Resume | undefined;
+  let model: Model;
   if (resuming) {
     const ck = checkpointModel(ckDir, cfg, data.dir, backend);
     resume = resumeState(ck, undefined);
     resume.bank = readBank(outDir, resume.epoch); // verified against manifest.json
-    setup = ck;
     rep.info(`resuming at M1 epoch ${resume.epoch + 1} (step ${resume.step})`);
+    model = ck;
   } else {
-    setup = freshModel(cfg, data, backend);
-    rep.info(setup.origin);
+    model = freshModel(cfg, data, backend);
+    rep.info(model.origin);
   }
-  const { encoder, featurizer } = setup;
-  const { train, labels, test, val: valCorpus } = makeCorpora(setup, data, val);
-  const ctx = { data, encoder, backend, train, labels, test };
-
-  // ---- M1 ----
+  const corpora = makeCorpora(model, data, val);
   const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
+  const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };
   const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau }, resume);
-  // Only now, with data, model, corpora and trainer made, is the directory claimed (a failure
-  // before this point leaves a run already there as it was).
+
   prepareRunDir(outDir, opts, full.labelTexts);
+  const writeConfig = () => writeRunConfig(outDir, cfg);
+  // A resumed run records its config only with its first new checkpoint, so a resume that fails
+  // before one leaves the saved run as it was.
   if (!resuming) writeConfig();
   if (m1.skipped > 0) rep.info(`${m1.skipped} training documents have no positive label: skipped for training, kept for evaluation`);
-  const epochs: (EpochLog | M2EpochLog)[] = [];
-  const tm1 = performance.now();
+  const { encoder, featurizer } = model;
+  const saveCheckpoint = () => saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, ...featurizerState(featurizer), extra: { epoch: m1.epoch } });
+  return { cfg, outDir, backend, data, val, corpora, encoder, m1, saveCheckpoint, resume, writeConfig };
+}
+
+/**
+ * Stage 2, M1: the Siamese encoder trained with the run's sampler, one epoch at a time; after
+ * each, its log record, the memory bank, then the checkpoint (in that order: every checkpoint
+ * finds its own bank, run-dir/files.ts).
+ */
+async function trainM1(p: Prepared, rep: Reporter): Promise<{ epochs: EpochLog[]; seconds: number; earlierSeconds: number }> {
+  const { cfg, m1, outDir } = p;
+  const epochs: EpochLog[] = [];
+  const t = performance.now();
   while (m1.epoch < cfg.m1.epochs) {
     await rep.safePoint?.();
     const e = m1.epoch;
@@ -142,83 +169,92 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
       onStep: (_s, loss, i, n) => rep.progress(`M1 ${cfg.sampler} epoch ${e + 1}/${cfg.m1.epochs}`, i, n, `loss ${loss.toFixed(4)}`),
     });
     epochs.push(log);
-    appendLog(outDir, log);
-    const p = log.metrics ? `  P@1 ${log.metrics.P[0].toFixed(2)}  P@5 ${log.metrics.P[4].toFixed(2)}` : '';
+    appendLogRecord(outDir, log);
+    const pk = log.metrics ? `  P@1 ${log.metrics.P[0].toFixed(2)}  P@5 ${log.metrics.P[4].toFixed(2)}` : '';
     const h = log.hardness ? `  hardness ${log.hardness.ratio.toFixed(3)}` : '';
-    rep.info(`M1 epoch ${e + 1}: ${log.lossName} loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${p}${h}`);
-    writeBank(outDir, m1.bank, m1.epoch); // the bank first, so that every checkpoint finds its own
-    await saveTraining(ckDir, { encoders: { encoder }, optimizer: m1.opt, step: m1.env.step, rng: m1.rng, ...featurizerState(featurizer), extra: { epoch: m1.epoch } });
+    rep.info(`M1 epoch ${e + 1}: ${log.lossName} loss ${log.loss.toFixed(4)}  cluster size ${log.clusterSize ?? 'random'}  ${(log.epochMs / 1000).toFixed(1)} s${pk}${h}`);
+    writeBank(outDir, m1.bank, m1.epoch);
+    await p.saveCheckpoint();
     dropPreviousBank(outDir);
-    writeConfig();
+    p.writeConfig();
   }
-  if (resuming) writeConfig();
+  if (p.resume) p.writeConfig();
   // A resumed run's M1 time includes the epochs trained before the resume (from the log).
-  const earlierM1 = resume ? loggedM1Seconds(outDir, resume.epoch) : 0;
-  const m1Seconds = (performance.now() - tm1) / 1000 + earlierM1;
+  const earlierSeconds = p.resume ? loggedM1Seconds(outDir, p.resume.epoch) : 0;
+  return { epochs, seconds: (performance.now() - t) / 1000 + earlierSeconds, earlierSeconds };
+}
 
-  // ---- M2 on the frozen encoder, then evaluation of M1, M2 and their fusion ----
-  const D = encoder.outDim;
-  const labelEmb = await m1.labelEmbeddings();
-  let classifiers: Float32Array | null = null;
-  const tm2 = performance.now();
-  if (cfg.m2.epochs > 0) {
-    rep.info('M2: encoding training documents once (dropout on)');
-    const docEmb = await embedCorpus(encoder, train, { training: true, rng: new Rng(cfg.seed + 1) });
-    const m2 = new M2Trainer(backend, data.trainY, docEmb, labelEmb, D, {
-      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
-      curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
-    });
-    for (let e = 0; e < cfg.m2.epochs; e++) {
-      await rep.safePoint?.();
-      const log = await m2.trainEpoch((i, n, loss) => rep.progress(`M2 epoch ${e + 1}/${cfg.m2.epochs}`, i, n, `loss ${loss.toFixed(4)}`));
-      epochs.push(log);
-      appendLog(outDir, log);
-      rep.info(`M2 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  ${(log.epochMs / 1000).toFixed(1)} s`);
-    }
-    classifiers = await m2.classifiers();
-    m2.dispose();
+/** Stage 3, M2: per-label classifiers on the frozen encoder's training-document embeddings. */
+async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Promise<{ classifiers: Float32Array | null; epochs: M2EpochLog[]; seconds: number }> {
+  const { cfg, outDir } = p;
+  const epochs: M2EpochLog[] = [];
+  const t = performance.now();
+  if (cfg.m2.epochs === 0) return { classifiers: null, epochs, seconds: 0 };
+  rep.info('M2: encoding training documents once (dropout on)');
+  const encoder = p.encoder;
+  const docEmb = await embedCorpus(encoder, p.corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
+  const m2 = new M2Trainer(p.backend, p.data.trainY, docEmb, labelEmb, encoder.outDim, {
+    epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
+    curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
+  });
+  for (let e = 0; e < cfg.m2.epochs; e++) {
+    await rep.safePoint?.();
+    const log = await m2.trainEpoch((i, n, loss) => rep.progress(`M2 epoch ${e + 1}/${cfg.m2.epochs}`, i, n, `loss ${loss.toFixed(4)}`));
+    epochs.push(log);
+    appendLogRecord(outDir, log);
+    rep.info(`M2 epoch ${e + 1}: loss ${log.loss.toFixed(4)}  ${(log.epochMs / 1000).toFixed(1)} s`);
   }
-  const m2Seconds = (performance.now() - tm2) / 1000;
+  const classifiers = await m2.classifiers();
+  m2.dispose();
+  return { classifiers, epochs, seconds: (performance.now() - t) / 1000 };
+}
 
-  const te = performance.now();
-  let beta = cfg.beta;
-  let betaCurve: BetaPoint[] | null = null;
-  if (val && classifiers) {
-    rep.info('choosing β on the validation documents');
-    const valEmb = await embedCorpus(encoder, valCorpus!);
-    const vEmb = await retrieve(backend, valEmb, labelEmb, D, cfg.topK);
-    const vClf = await retrieve(backend, valEmb, classifiers, D, cfg.topK);
-    ({ beta, curve: betaCurve } = chooseBeta(vEmb, vClf, val, data.trainY));
-    const at = (b: number) => betaCurve!.find((c) => c.beta === b)!.p1.toFixed(2);
-    rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
-  } else if (val) {
+/** Stage 4: the fusion weight β, chosen on the validation documents when there are some (else the config's). */
+async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter): Promise<{ beta: number; curve: BetaPoint[] | null }> {
+  const { cfg, val, backend } = p;
+  if (!val) return { beta: cfg.beta, curve: null };
+  if (!classifiers) {
     rep.info('no M2 classifiers: the validation split has no β to choose');
+    return { beta: cfg.beta, curve: null };
   }
-  rep.info('encoding the test documents');
-  const testEmb = await embedCorpus(encoder, test);
-  const scores = await scoreDocuments(backend, testEmb, labelEmb, classifiers, D, cfg.topK, beta);
-  const m1Metrics = testMetrics(scores.emb, data);
-  const m2Metrics: Metrics | null = scores.clf ? testMetrics(scores.clf, data) : null;
-  const fused: Metrics | null = scores.clf ? testMetrics(scores.fused, data) : null;
-  const evalSeconds = (performance.now() - te) / 1000;
+  rep.info('choosing β on the validation documents');
+  const D = p.encoder.outDim;
+  const valEmb = await embedCorpus(p.encoder, p.corpora.val!);
+  const vEmb = await retrieve(backend, valEmb, labelEmb, D, cfg.topK);
+  const vClf = await retrieve(backend, valEmb, classifiers, D, cfg.topK);
+  const { beta, curve } = chooseBeta(vEmb, vClf, val, p.data.trainY);
+  const at = (b: number) => curve.find((c) => c.beta === b)!.p1.toFixed(2);
+  rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
+  return { beta, curve };
+}
 
+/** Stage 5: test metrics of M1 alone, M2 alone and their fusion with weight β. */
+async function evaluate(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null }> {
+  rep.info('encoding the test documents');
+  const encoder = p.encoder;
+  const testEmb = await embedCorpus(encoder, p.corpora.test);
+  const scores = await scoreDocuments(p.backend, testEmb, labelEmb, classifiers, encoder.outDim, p.cfg.topK, beta);
+  return {
+    m1: testMetrics(scores.emb, p.data),
+    m2: scores.clf ? testMetrics(scores.clf, p.data) : null,
+    fused: scores.clf ? testMetrics(scores.fused, p.data) : null,
+  };
+}
+
+/** Stage 6: the final model (label embeddings, classifiers, β) and the final log record. */
+function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, result: RunResult, betaCurve: BetaPoint[] | null): void {
+  const { cfg, outDir, resume, val } = p;
+  const D = p.encoder.outDim;
   const model: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {
     labelEmbeddings: { dtype: 'F32', shape: [labelEmb.length / D, D], data: labelEmb },
   };
   if (classifiers) model.classifiers = { dtype: 'F32', shape: [classifiers.length / D, D], data: classifiers };
-  writeModel(outDir, model, { beta: String(beta) });
-
-  const result: RunResult = {
-    m1: m1Metrics, m2: m2Metrics, fused, beta, device: `${backend.name}: ${backend.deviceName}`,
-    seconds: { total: (performance.now() - t0) / 1000 + earlierM1, m1: m1Seconds, m2: m2Seconds, eval: evalSeconds }, epochs,
-  };
-  const summary = {
-    stage: 'final', sampler: cfg.sampler, dataset: data.name, device: result.device, date: new Date().toISOString(),
-    ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, m1: m1Metrics, m2: m2Metrics, fused,
-    beta, betaFrom: betaCurve ? 'validation' : 'config',
+  writeModel(outDir, model, { beta: String(result.beta) });
+  const final: FinalRecord = {
+    stage: 'final', sampler: cfg.sampler, dataset: p.data.name, device: result.device, date: new Date().toISOString(),
+    ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, m1: result.m1, m2: result.m2, fused: result.fused,
+    beta: result.beta, betaFrom: betaCurve ? 'validation' : 'config',
     ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve } } : {}),
   };
-  appendLog(outDir, summary);
-  writeFileAtomic(join(outDir, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  return result;
+  writeFinalRecord(outDir, final);
 }

@@ -1,10 +1,9 @@
 // `ngame compare`: the sampler comparison: one run per sampler with the same config, then a report.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { runTraining } from '../../ngame/run';
-import { checkConfig, readRunConfig, type RunConfig } from '../../ngame/run-config';
+import { isFinishedWith } from '../../ngame/run-dir';
 import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
@@ -40,16 +39,6 @@ function takeList(argv: string[], flag: string): { list?: string[]; rest: string
   return { list: (argv[i + 1] ?? '').split(',').filter(Boolean), rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
 }
 
-/** True when `dir` holds a finished run (its log has the final evaluation) of exactly `cfg`. */
-function finished(dir: string, cfg: RunConfig): boolean {
-  const log = join(dir, 'log.jsonl');
-  const saved = join(dir, 'config.json');
-  if (!existsSync(log) || !existsSync(saved) || !readFileSync(log, 'utf8').includes('"stage":"final"')) return false;
-  // Key order differs between a config read back and one built from flags: compare sorted.
-  const canon = (c: unknown) => JSON.stringify(c, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
-  return canon(readRunConfig(saved)) === canon(checkConfig(cfg));
-}
-
 export const compareCommand: Command = {
   path: ['compare'],
   summary: 'train every sampler with one config and report them side by side',
@@ -71,7 +60,7 @@ export const compareCommand: Command = {
         for (const s of samplers) {
           const cfg = { ...base, seed, sampler: s as typeof base.sampler, m1: { ...base.m1, evalEvery: base.m1.evalEvery || 1 } };
           const dir = join(values.out as string, s2.list ? `${s}-${seed}` : s);
-          if (finished(dir, cfg)) console.log(`${dir}: finished already with this configuration, kept`);
+          if (isFinishedWith(dir, cfg)) console.log(`${dir}: finished already with this configuration, kept`);
           // DIR/<sampler> belongs to the comparison: a run there of another configuration is replaced.
           else await runTraining(cfg, dir, stop.reporter, { force: true });
           dirs.push(dir);

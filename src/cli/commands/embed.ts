@@ -3,12 +3,11 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { parseCli, parseDevice, requirePath } from '../args';
 import { readInputTexts } from '../input';
-import { readRunLabels } from '../../ngame/run-dir';
 import { loadDataset } from '../../ngame/data';
 import { featurize } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { openBackend } from '../../ngame/run';
-import { openRun } from '../../ngame/saved-run';
+import { openRun, readRunLabels } from '../../ngame/run-dir';
 import { writeSafetensors } from '../../model/safetensors';
 import { closeGpu } from '../../kernels/webgpu/device';
 

@@ -9,7 +9,7 @@ import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { runSplit } from '../../ngame/validation';
-import { openRun, testCorpus } from '../../ngame/saved-run';
+import { openRun, testCorpus } from '../../ngame/run-dir';
 import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--json] [--write-scores FILE [--scores-of m1|m2|fused]]

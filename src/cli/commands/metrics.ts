@@ -6,6 +6,7 @@ import { parseCli, requirePath } from '../args';
 import { loadDataset } from '../../ngame/data';
 import { formatComparisonTable, formatMetricsTable } from '../../ngame/metrics';
 import { readRunConfig } from '../../ngame/run-config';
+import { CONFIG_FILE } from '../../ngame/run-dir';
 import { runSplit } from '../../ngame/validation';
 import { readScores, scoreMetrics } from '../../ngame/scores-file';
 import { parseTextFlag } from './data-stats';
@@ -63,7 +64,7 @@ export const metricsCommand: Command = {
     let dataDir = values.data;
     let split = { valFraction: 0, seed: 0 };
     if (values.run !== undefined) {
-      const cfg = readRunConfig(join(values.run, 'config.json'));
+      const cfg = readRunConfig(join(values.run, CONFIG_FILE));
       dataDir = cfg.data ?? undefined;
       text = cfg.text;
       split = cfg;

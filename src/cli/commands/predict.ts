@@ -3,14 +3,13 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { parseCli, parseDevice, requirePath } from '../args';
 import { readInputTexts } from '../input';
-import { readRunLabels } from '../../ngame/run-dir';
 import { writeScores } from '../../ngame/scores-file';
 import { loadDataset } from '../../ngame/data';
 import { featurize } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
-import { openRun } from '../../ngame/saved-run';
+import { openRun, readRunLabels } from '../../ngame/run-dir';
 import { closeGpu } from '../../kernels/webgpu/device';
 
 const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--scores FILE] [--device D]

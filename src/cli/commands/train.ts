@@ -3,10 +3,9 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { parseCli, requirePath } from '../args';
 import { hasCheckpoint } from '../../model/checkpoint-io';
-import { join } from 'node:path';
 import { stopOnSignals } from '../interrupt';
 import { readJsonFile } from '../../util/json';
-import { runDirConflict } from '../../ngame/run-dir';
+import { checkpointDir, runDirConflict } from '../../ngame/run-dir';
 import { DEFAULT_RUN, mergeConfig, type RunConfig } from '../../ngame/run-config';
 import { runTraining } from '../../ngame/run';
 import { formatComparisonTable, type Metrics } from '../../ngame/metrics';
@@ -169,7 +168,7 @@ export const trainCommand: Command = {
     const dirOpts = { resume: values.resume === true, force: values.force === true };
     const conflict = runDirConflict(out, dirOpts);
     if (conflict) throw new UsageError(conflict, false);
-    if (dirOpts.resume && !hasCheckpoint(join(out, 'checkpoint'))) throw new UsageError(`--resume: no checkpoint in ${join(out, 'checkpoint')}: nothing to continue (train without --resume)`, false);
+    if (dirOpts.resume && !hasCheckpoint(checkpointDir(out))) throw new UsageError(`--resume: no checkpoint in ${checkpointDir(out)}: nothing to continue (train without --resume)`, false);
     const stop = stopOnSignals(consoleReporter(values.quiet === true));
     try {
       const r = await runTraining(cfg, out, stop.reporter, dirOpts);

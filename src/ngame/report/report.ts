@@ -1,43 +1,38 @@
 // `ngame report`: a Markdown report with SVG plots from one or more run directories.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Metrics } from '../metrics';
 import { formatComparisonTable } from '../metrics';
 import { writeFileAtomic } from '../../util/fs';
 import { readRunConfig } from '../run-config';
+import { CONFIG_FILE, readRunLog, type FinalRecord, type M1EpochRecord } from '../run-dir';
 import { seedsSection, type SeededRun } from './seeds';
 import { lineChart, type Series } from './svg';
 
-interface RunLog extends SeededRun {
+/** A run as the report shows it: its log, named after its directory (and its sampler, when they differ). */
+interface ReportedRun extends SeededRun {
   name: string;
+  epochs: M1EpochRecord[];
+  final: FinalRecord | null;
 }
 
-export function readRunLog(dir: string): RunLog {
-  const file = join(dir, 'log.jsonl');
-  if (!existsSync(file)) throw new Error(`${dir}: no log.jsonl (is it a run directory written by 'ngame train'?)`);
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
-  const entries = lines.map((l, i) => {
-    try {
-      return JSON.parse(l) as Record<string, any>;
-    } catch {
-      throw new Error(`${file}:${i + 1}: not valid JSON`);
-    }
-  });
-  const final = entries.filter((e) => e.stage === 'final').pop() ?? null;
+function reportedRun(dir: string): ReportedRun {
+  const log = readRunLog(dir);
+  const final = log.final;
   const base = basename(dir);
   const name = final?.sampler && final.sampler !== base ? `${final.sampler} (${base})` : base;
-  const epochs = entries.filter((e) => e.stage === 'M1');
+  const epochs = log.m1Epochs;
   // The seed is in the run's config.json (runs copied without it simply join no seed study).
-  const configFile = join(dir, 'config.json');
+  const configFile = join(dir, CONFIG_FILE);
   const seed = existsSync(configFile) ? readRunConfig(configFile).seed : undefined;
   return { name, sampler: final?.sampler ?? epochs[0]?.sampler ?? base, seed, epochs, final };
 }
 
 /** Writes report.md and its SVG plots into outDir; returns the Markdown. */
 export function writeReport(runDirs: string[], outDir: string): string {
-  const runs = runDirs.map(readRunLog);
+  const runs = runDirs.map(reportedRun);
   mkdirSync(outDir, { recursive: true });
-  const plot = (file: string, title: string, y: string, pick: (e: Record<string, any>) => number | undefined | null) => {
+  const plot = (file: string, title: string, y: string, pick: (e: M1EpochRecord) => number | undefined | null) => {
     const series: Series[] = runs.map((r) => ({ name: r.name, points: r.epochs.map((e) => [e.epoch + 1, pick(e) ?? NaN] as [number, number]) }));
     writeFileAtomic(join(outDir, file), lineChart(title, 'M1 epoch', y, series));
     return `![${title}](${file})`;

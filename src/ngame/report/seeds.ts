@@ -6,13 +6,17 @@
 import type { Metrics } from '../metrics';
 import { mean, pairedT, sd } from './stats';
 
+/** The metrics the seed study reads: precision, and propensity-scored precision when there. */
+type Shown = Pick<Metrics, 'P' | 'PSP'>;
+
 /** What the seed study reads of a run: its sampler, its seed and its logged metrics. */
 export interface SeededRun {
   sampler: string;
   seed?: number;
-  /** M1 epochs' logs, each maybe with test `metrics` and `hardness`. */
-  epochs: Record<string, any>[];
-  final: Record<string, any> | null;
+  /** M1 epochs' logs (M1EpochRecord), each maybe with test `metrics` and `hardness`. */
+  epochs: { metrics?: Shown; hardness?: { ratio: number } }[];
+  /** The final record's metrics (FinalRecord), or null for an unfinished run. */
+  final: { m1: Shown; m2: Shown | null; fused: Shown | null } | null;
 }
 
 interface Column {
@@ -21,7 +25,7 @@ interface Column {
   pick: (r: SeededRun) => number | undefined;
 }
 
-const at = (m: Metrics | undefined, key: 'P' | 'PSP', k: number) => m?.[key]?.[k - 1];
+const at = (m: Shown | null | undefined, key: 'P' | 'PSP', k: number) => m?.[key]?.[k - 1];
 const COLUMNS: Column[] = [
   { name: 'M1 P@1', digits: 2, pick: (r) => at(r.final?.m1, 'P', 1) },
   { name: 'M1 P@5', digits: 2, pick: (r) => at(r.final?.m1, 'P', 5) },
@@ -81,7 +85,7 @@ export function seedsSection(runs: SeededRun[]): string[] {
       const [a, b] = pair(k);
       const target = at(b.final?.m1, 'P', 1);
       if (target === undefined || !a.epochs.some((e) => e.metrics)) return '-'; // no per-epoch test metrics
-      const i = a.epochs.findIndex((e) => e.metrics?.P?.[0] >= target);
+      const i = a.epochs.findIndex((e) => (e.metrics?.P[0] ?? -Infinity) >= target);
       return i < 0 ? 'never' : String(i + 1);
     });
     md.push('', `First M1 epoch at which ${s} reaches ${base}'s final M1 P@1, per seed: ${reach.join(', ')} (of ${bySampler.get(s)!.get(seeds[0])!.epochs.length}).`, '');

@@ -1,11 +1,11 @@
-// The run directory's integrity records (src/ngame/run-dir.ts): the memory bank's two slots keep
+// The run directory's integrity records (src/ngame/run-dir/files.ts): the memory bank's two slots keep
 // the bank of the checkpoint on disk readable whenever a save is cut short, and every file a
 // reader takes is checked against manifest.json.
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropPreviousBank, prepareRunDir, readBank, readModel, readRunLabels, runDirConflict, writeBank, writeModel } from '../../src/ngame/run-dir';
+import { dropPreviousBank, prepareRunDir, readBank, readModel, readRunLabels, runDirConflict, writeBank, writeModel } from '../../../src/ngame/run-dir';
 
 const root = mkdtempSync(join(tmpdir(), 'ngame-rundir-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,13 +1,15 @@
-// Opening a finished run directory (written by run.ts) for evaluation, prediction and embedding.
+// Opening a finished run directory for evaluation, prediction and embedding: its config, its
+// encoder and featurizer from the last checkpoint, and the final model (verified, finite).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend } from '../tensor';
-import { readModel } from './run-dir';
-import type { TextEncoder } from '../model/text-encoder';
-import { bagCorpus, featurize, type Corpus, type Featurizer } from './corpus';
-import type { Dataset } from './data';
-import { checkpointModel } from './model-setup';
-import { readRunConfig, type RunConfig } from './run-config';
+import type { Backend } from '../../tensor';
+import { readModel } from './files';
+import { checkpointDir, CONFIG_FILE, MODEL_FILE } from './layout';
+import type { TextEncoder } from '../../model/text-encoder';
+import { bagCorpus, featurize, type Corpus, type Featurizer } from '../corpus';
+import type { Dataset } from '../data';
+import { checkpointModel } from '../model-setup';
+import { readRunConfig, type RunConfig } from '../run-config';
 
 export interface SavedRun {
   dir: string;
@@ -30,12 +32,12 @@ export function openRun(dir: string, backend: Backend): SavedRun {
     if (!existsSync(p)) throw new Error(`${dir} is not a finished run directory: ${f} is missing (run 'ngame train --out ${dir}' first)`);
     return p;
   };
-  const config = readRunConfig(need('config.json'));
-  need('model.safetensors');
+  const config = readRunConfig(need(CONFIG_FILE));
+  need(MODEL_FILE);
   const model = readModel(dir); // checked against manifest.json; non-finite weights refused
-  const { encoder, featurizer } = checkpointModel(join(dir, 'checkpoint'), config, config.data ?? 'the embedded dataset', backend);
+  const { encoder, featurizer } = checkpointModel(checkpointDir(dir), config, config.data ?? 'the embedded dataset', backend);
   const le = model.tensors.labelEmbeddings;
-  if (!le) throw new Error(`${join(dir, 'model.safetensors')}: no labelEmbeddings tensor`);
+  if (!le) throw new Error(`${join(dir, MODEL_FILE)}: no labelEmbeddings tensor`);
   const saved = Number(model.metadata.beta); // NaN when a file lacks it: fall back to the config
   const beta = saved >= 0 && saved <= 1 ? saved : config.beta;
   return {

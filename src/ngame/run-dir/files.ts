@@ -1,5 +1,5 @@
-// The run directory's safety rules and integrity records (run.ts writes the directory, this
-// module decides when it may and checks what it reads back):
+// The run directory's safety rules and integrity records (run.ts writes the directory through
+// this module, which decides when it may and checks what it reads back; layout.ts lists the files):
 //
 // - A run directory that already holds a run is never touched until the new run's
 //   configuration and data have been validated, and is replaced only with `force` (continued
@@ -18,17 +18,11 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs';
-import { encodeSafetensors, readSafetensors, type SafeTensor, type SafetensorsFile } from '../model/safetensors';
-
-export const MANIFEST = 'manifest.json';
-/** The label texts, one JSON string per line (a text may hold any character, line breaks too). */
-export const LABELS_FILE = 'labels.jsonl';
-export const MODEL_FILE = 'model.safetensors';
-export const BANK_FILE = 'bank.safetensors';
-const BANK_PREV = 'bank.prev.safetensors';
-/** Everything a run writes; `force` removes exactly these (other files in the directory stay). */
-const RUN_FILES = ['config.json', 'log.jsonl', 'metrics.json', MODEL_FILE, BANK_FILE, BANK_PREV, LABELS_FILE, MANIFEST, 'checkpoint'];
+import { writeFileAtomic } from '../../util/fs';
+import type { RunConfig } from '../run-config';
+import { BANK_FILE, BANK_PREV, CONFIG_FILE, LABELS_FILE, LOG_FILE, MANIFEST, METRICS_FILE, MODEL_FILE, RUN_FILES } from './layout';
+import { isFinished } from './log';
+import { encodeSafetensors, readSafetensors, type SafeTensor, type SafetensorsFile } from '../../model/safetensors';
 
 interface FileRecord {
   bytes: number;
@@ -49,10 +43,9 @@ export type RunDirState = { kind: 'none' } | { kind: 'finished' | 'unfinished' |
 
 /** What `dir` holds: nothing of a run, a finished run, an unfinished one (with a checkpoint), or one that saved no checkpoint. */
 export function runDirState(dir: string): RunDirState {
-  const files = ['metrics.json', MODEL_FILE, 'config.json', 'log.jsonl', 'checkpoint/latest.json'].filter((f) => existsSync(join(dir, f)));
+  const files = [METRICS_FILE, MODEL_FILE, CONFIG_FILE, LOG_FILE, 'checkpoint/latest.json'].filter((f) => existsSync(join(dir, f)));
   if (files.length === 0) return { kind: 'none' };
-  const log = join(dir, 'log.jsonl');
-  const finished = files.includes('metrics.json') || (existsSync(log) && readFileSync(log, 'utf8').includes('"stage":"final"'));
+  const finished = files.includes(METRICS_FILE) || isFinished(dir);
   return { kind: finished ? 'finished' : files.includes('checkpoint/latest.json') ? 'unfinished' : 'started', files };
 }
 
@@ -82,10 +75,15 @@ export function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boo
   checkRunDirFree(dir, opts);
   mkdirSync(dir, { recursive: true });
   if (opts.force) for (const f of RUN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
-  if (!opts.resume) rmSync(join(dir, 'log.jsonl'), { force: true });
+  if (!opts.resume) rmSync(join(dir, LOG_FILE), { force: true });
   if (!opts.resume || !readManifest(dir)?.files[LABELS_FILE]) {
     writeRunFile(dir, LABELS_FILE, [Buffer.from(labelTexts.map((t) => JSON.stringify(t) + '\n').join(''), 'utf8')]);
   }
+}
+
+/** Writes `dir`/config.json atomically. */
+export function writeRunConfig(dir: string, cfg: RunConfig): void {
+  writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n');
 }
 
 // ---- manifest ----
