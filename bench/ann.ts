@@ -122,7 +122,7 @@ export default async function (args: string[]): Promise<void> {
 
     // efSearch sweep: reps alternating runs per side, best time kept
     const qRows = rows(queries);
-    const libRes: TopK = { k: 10, indices: new Int32Array(nq * 10), scores: new Float32Array(nq * 10) };
+    const libRes: TopK = { k: 10, indices: new Int32Array(nq * 10), values: new Float32Array(nq * 10) };
     const sweep: SweepRow[] = [];
     if (!json) {
       console.log('| efSearch | recall@10 ours | QPS ours | recall@10 hnswlib | QPS hnswlib | QPS ratio | wall-clock QPS ours / hnswlib |');

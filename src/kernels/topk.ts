@@ -1,7 +1,7 @@
 // Row-wise top-k: for x (rows, cols), the k largest values of each row in descending order and
-// their column indices. Order is (value descending, index ascending): ties go to the lower index.
-// NaN ranks BELOW -Infinity (a NaN is selected only when fewer than k non-NaN values exist;
-// NaNs among themselves are ordered by index). -0 and +0 compare equal (index decides).
+// their column indices, in the one top-k order of src/util/topk.ts (ranksBefore): ties go to the
+// lower index; NaN ranks BELOW -Infinity (a NaN is selected only when fewer than k non-NaN values
+// exist; NaNs among themselves are ordered by index); -0 and +0 compare equal (index decides).
 //
 // GPU scheme (no shared memory, no barriers: what llvmpipe runs well, and plenty of parallelism
 // on a real GPU): levels of the same kernel.
@@ -20,16 +20,8 @@
 // k <= cols is served, in ceil(k / TOPK_PASS_K) scans of the row.
 
 import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
+import { TopKHeap, type TopK } from '../util/topk';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
-
-/** True when (a, ia) ranks before (b, ib). */
-export function ranksBefore(a: number, ia: number, b: number, ib: number): boolean {
-  const an = Number.isNaN(a);
-  const bn = Number.isNaN(b);
-  if (an || bn) return an && bn ? ia < ib : bn;
-  if (a !== b) return a > b;
-  return ia < ib;
-}
 
 function checkArgs(fn: string, x: ArrayLike<number>, rows: number, cols: number, k: number): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
@@ -39,34 +31,17 @@ function checkArgs(fn: string, x: ArrayLike<number>, rows: number, cols: number,
   if (x.length < rows * cols) throw new Error(`${fn}: x has ${x.length} elements, need rows*cols = ${rows * cols}`);
 }
 
-/** values (rows, k) with x's dtype, indices Int32Array (rows, k). */
-export function topkRef(x: TypedArray, rows: number, cols: number, k: number): { values: TypedArray; indices: Int32Array } {
+/** values (rows, k) with x's dtype, indices Int32Array (rows, k): the heap of src/util/topk.ts per row. */
+export function topkRef(x: TypedArray, rows: number, cols: number, k: number): TopK<TypedArray> {
   checkArgs('topkRef', x, rows, cols, k);
   const values = allocArray(dtypeOf(x), rows * k);
   const indices = new Int32Array(rows * k);
-  const bestV = new Float64Array(k);
-  const bestI = new Int32Array(k);
+  const heap = new TopKHeap(k, Float64Array); // f64 keeps f32 and f64 inputs exactly
   for (let r = 0; r < rows; r++) {
-    // Keep a sorted list of the best `size` entries seen; insert each column that beats the last.
-    let size = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = x[r * cols + c];
-      if (size === k && !ranksBefore(v, c, bestV[k - 1], bestI[k - 1])) continue;
-      let p = size < k ? size++ : k - 1;
-      while (p > 0 && ranksBefore(v, c, bestV[p - 1], bestI[p - 1])) {
-        bestV[p] = bestV[p - 1];
-        bestI[p] = bestI[p - 1];
-        p--;
-      }
-      bestV[p] = v;
-      bestI[p] = c;
-    }
-    for (let j = 0; j < k; j++) {
-      values[r * k + j] = bestV[j];
-      indices[r * k + j] = bestI[j];
-    }
+    for (let c = 0; c < cols; c++) heap.push(c, x[r * cols + c]);
+    heap.drainSorted(indices, values as Float32Array | Float64Array, r * k);
   }
-  return { values, indices };
+  return { k, values, indices };
 }
 
 /** Largest k one pass of topkGpu selects (the private heap's size); larger k takes several passes. */
@@ -241,7 +216,7 @@ function defaultChunk(rt: Runtime, k: number): number {
   return rt.ctx.kind === 'gpu' ? Math.max(256, 4 * k) : Math.max(8192, 16 * k);
 }
 
-interface Result { values: GPUBuffer; indices: GPUBuffer }
+type Result = TopK<GPUBuffer, GPUBuffer>;
 
 /**
  * Row-wise top-k of f32 x (rows, cols) on the GPU: values f32 (rows, k) descending and indices
@@ -274,7 +249,7 @@ export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k
     rt.copy(r.indices, indices, nr * k * 4, 0, r0 * k * 4);
     for (const b of [xb, r.values, r.indices]) rt.release(b);
   }
-  return { values, indices };
+  return { k, values, indices };
 }
 
 /** ceil(k / passK) passes over x (rows, cols), each after the previous one's last pick, placed side by side. */
@@ -296,7 +271,7 @@ function topkPasses(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: nu
     done += kp;
   }
   for (const b of [prev!.values, prev!.indices]) rt.release(b);
-  return { values, indices };
+  return { k, values, indices };
 }
 
 /**
@@ -325,7 +300,7 @@ function topkLevels(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: nu
       rt.release(vals); // temporaries of the previous level (never x); reuse is ordered after this dispatch
       rt.release(idx!);
     }
-    if (last) return { values: outVals, indices: outIdx };
+    if (last) return { k, values: outVals, indices: outIdx };
     vals = outVals;
     idx = outIdx;
     len = nChunks * k;

@@ -11,15 +11,16 @@
 import type { CSR, Dataset } from './data';
 import { readSparseMatrix, writeSparseMatrix } from './data';
 import { evaluate, type Metrics } from './metrics';
+import { compareRanked } from '../util/topk';
 
-/** Writes `scores` (documents × labels) atomically, each row best first; .gz / .br compress. */
+/** Writes `scores` (documents × labels) atomically, each row best first (the one top-k order); .gz / .br compress. */
 export function writeScores(path: string, scores: CSR): void {
   const indices = new Int32Array(scores.indices.length);
   const values = new Float32Array(scores.values.length);
   for (let r = 0; r < scores.rows; r++) {
     const a = scores.indptr[r];
     const order = Array.from({ length: scores.indptr[r + 1] - a }, (_, j) => a + j);
-    order.sort((x, y) => scores.values[y] - scores.values[x] || scores.indices[x] - scores.indices[y]);
+    order.sort((x, y) => compareRanked(scores.values[x], scores.indices[x], scores.values[y], scores.indices[y]));
     order.forEach((src, j) => {
       indices[a + j] = scores.indices[src];
       values[a + j] = scores.values[src];

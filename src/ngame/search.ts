@@ -7,7 +7,7 @@
 import * as T from '../tensor';
 import type { Backend } from '../tensor';
 import { exactTopK } from './ann/exact';
-import type { TopK } from './ann/similarity';
+import { TopKHeap, type TopK } from '../util/topk';
 import { mat } from './matrix';
 
 export interface SearchOptions {
@@ -27,7 +27,7 @@ export async function searchTopK(backend: Backend, queries: Float32Array, items:
   const qChunk = opts.queryChunk ?? 1024;
   const iChunk = opts.itemChunk ?? Math.max(k, Math.floor((64 << 20) / 4 / qChunk));
   const indices = new Int32Array(nq * k);
-  const scores = new Float32Array(nq * k);
+  const values = new Float32Array(nq * k);
   for (let q0 = 0; q0 < nq; q0 += qChunk) {
     const q1 = Math.min(q0 + qChunk, nq);
     const qn = q1 - q0;
@@ -49,23 +49,19 @@ export async function searchTopK(backend: Backend, queries: Float32Array, items:
       candIdx.push(ix as Int32Array);
       candVal.push(v as Float32Array);
     }
-    mergeCandidates(candIdx, candVal, qn, k, q0, indices, scores);
+    mergeCandidates(candIdx, candVal, qn, k, q0, indices, values);
   }
-  return { k, indices, scores };
+  return { k, indices, values };
 }
 
-/** Merges per-chunk top-k lists (each (qn, k_c), sorted) into the global top-k per query. */
+/** Merges per-chunk top-k lists (each (qn, k_c), sorted) into the global top-k per query, in the one top-k order. */
 function mergeCandidates(idx: Int32Array[], val: Float32Array[], qn: number, k: number, q0: number, outIdx: Int32Array, outVal: Float32Array): void {
+  const heap = new TopKHeap(k);
   for (let q = 0; q < qn; q++) {
-    const cands: { i: number; v: number }[] = [];
     idx.forEach((ix, c) => {
       const kc = ix.length / qn;
-      for (let j = 0; j < kc; j++) cands.push({ i: ix[q * kc + j], v: val[c][q * kc + j] });
+      for (let j = 0; j < kc; j++) heap.push(ix[q * kc + j], val[c][q * kc + j]);
     });
-    cands.sort((a, b) => b.v - a.v || a.i - b.i);
-    for (let j = 0; j < k; j++) {
-      outIdx[(q0 + q) * k + j] = cands[j].i;
-      outVal[(q0 + q) * k + j] = cands[j].v;
-    }
+    heap.drainSorted(outIdx, outVal, (q0 + q) * k);
   }
 }

@@ -5,6 +5,7 @@
 // in-place optimizer updates.
 
 import type { DType, TypedArray } from '../util/dtype';
+import type { TopK } from '../util/topk';
 import type { AdamHyper, BinaryOp, MatmulParams, ReduceOp, UnaryOp } from '../kernels/op-types';
 
 // The op descriptors belong to the kernels that run them; the Backend interface speaks them.
@@ -82,7 +83,7 @@ export interface Backend {
   /** out (numRows, cols) = 0, then out[idx[i], :] += src[i, :]. idx given on the host: the sum order is fixed (deterministic). */
   scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType): BackendBuffer;
   /** Row-wise top-k of x (rows, cols): values (rows, k) descending, indices i32 (rows, k); ties -> lower index. */
-  topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType): { values: BackendBuffer; indices: BackendBuffer };
+  topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType): TopK<BackendBuffer, BackendBuffer>;
   /**
    * Weighted bag sums: out (B, cols), out[b, :] = Σ_{t in [offsets[b], offsets[b+1])} weights[t] ·
    * table[ids[t], :], summed in increasing t (bags longer than BAG_CHUNK tokens in fixed chunks,

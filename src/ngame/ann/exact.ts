@@ -1,7 +1,8 @@
 // Exact top-k search by inner product or cosine: the reference every approximate index is
 // measured against. The arithmetic runs on a SimilarityEngine (CPU by default, GPU when given).
 import { Mat, checkMat, normalizeRows } from '../matrix';
-import { SimilarityEngine, TopK, checkDims, checkK, cpuSimilarity } from './similarity';
+import { SimilarityEngine, checkDims, checkK, cpuSimilarity } from './similarity';
+import type { TopK } from '../../util/topk';
 
 export type Metric = 'ip' | 'cosine';
 

@@ -17,7 +17,8 @@ import { Rng } from '../../util/rng';
 import { Mat, checkMat, normalizeRows } from '../matrix';
 import { Beam, HnswGraph } from './hnsw-beam';
 import { distMany, distVV, distVV2 } from './hnsw-dist';
-import { TopK, checkK } from './similarity';
+import { checkK } from './similarity';
+import type { TopK } from '../../util/topk';
 import { Metric } from './exact';
 
 export interface HnswOptions {
@@ -131,7 +132,7 @@ export class HnswIndex implements HnswGraph {
     const ef = Math.max(positiveInt(efSearch, 'efSearch'), k);
     const qs = this.metric === 'cosine' ? normalizeRows(q) : q;
     const indices = new Int32Array(q.rows * k);
-    const scores = new Float32Array(q.rows * k);
+    const values = new Float32Array(q.rows * k);
     const ids = new Int32Array(ef);
     const dists = new Float64Array(ef);
     const beam = this.beam;
@@ -144,10 +145,10 @@ export class HnswIndex implements HnswGraph {
       const n = beam.drainSorted(ids, dists);
       for (let t = 0; t < k; t++) {
         indices[i * k + t] = t < n ? ids[t] : -1;
-        scores[i * k + t] = t < n ? 1 - dists[t] : -Infinity;
+        values[i * k + t] = t < n ? 1 - dists[t] : -Infinity;
       }
     }
-    return { k, indices, scores };
+    return { k, indices, values };
   }
 
   /** The stored vector of item `id` (a view; unit-norm for 'cosine'). */

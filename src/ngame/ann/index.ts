@@ -1,6 +1,7 @@
 // Nearest-neighbour search: exact top-k, HNSW and IVF-flat, all by inner product or cosine.
 export { cpuSimilarity } from './similarity';
-export type { SimilarityEngine, TopK, CpuSimilarityOptions } from './similarity';
+export type { SimilarityEngine, CpuSimilarityOptions } from './similarity';
+export type { TopK } from '../../util/topk';
 export { exactTopK, recallAtK } from './exact';
 export type { Metric, ExactTopKOptions } from './exact';
 export { HnswIndex } from './hnsw';

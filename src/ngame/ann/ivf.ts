@@ -9,8 +9,8 @@
 import { Rng } from '../../util/rng';
 import { Mat, checkMat, gatherRows, mat, normalizeRows } from '../matrix';
 import { balancedKMeans } from '../cluster/kmeans';
-import { SimilarityEngine, TopK, checkK, cpuSimilarity } from './similarity';
-import { TopK as BestK } from '../metrics/topk';
+import { SimilarityEngine, checkK, cpuSimilarity } from './similarity';
+import { TopKHeap, type TopK } from '../../util/topk';
 import { Metric } from './exact';
 import { IndexFileReader, writeIndexFile } from './binio';
 import { positiveInt } from './hnsw';
@@ -107,9 +107,9 @@ export class IvfIndex {
     const qs = this.metric === 'cosine' ? normalizeRows(q) : q;
     const lists = this.engine.topk(qs, this.centroids, probes).indices;
     const d = this.dim, V = this.vecs, Q = qs.data;
-    const heap = new BestK(k);
+    const heap = new TopKHeap(k);
     const indices = new Int32Array(q.rows * k);
-    const scores = new Float32Array(q.rows * k);
+    const values = new Float32Array(q.rows * k);
     for (let i = 0; i < q.rows; i++) {
       const qo = i * d;
       for (let p = 0; p < probes; p++) {
@@ -127,9 +127,9 @@ export class IvfIndex {
           heap.push(this.ids[t], s);
         }
       }
-      heap.drainSorted(indices, scores, i * k);
+      heap.drainSorted(indices, values, i * k);
     }
-    return { k, indices, scores };
+    return { k, indices, values };
   }
 
   save(path: string): void {

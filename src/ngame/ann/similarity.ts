@@ -1,21 +1,12 @@
 // The heavy arithmetic of clustering and search, behind one interface so a GPU implementation
 // (matmul + row-wise top-k on the tensor core) can replace the CPU loops here.
 import { Mat, checkMat, mat } from '../matrix';
-import { TopK as BestK } from '../metrics/topk';
-
-/** Top-k result for a batch of queries: row i holds query i's k best, best first. */
-export interface TopK {
-  k: number;
-  /** (queries, k) item indices, row-major */
-  indices: Int32Array;
-  /** (queries, k) scores matching `indices` */
-  scores: Float32Array;
-}
+import { TopKHeap, type TopK } from '../../util/topk';
 
 export interface SimilarityEngine {
   /** Inner products: (q.rows, items.rows) row-major. */
   scores(q: Mat, items: Mat): Float32Array;
-  /** Per query row, the k items with largest inner product; ties broken by lower item index. */
+  /** Per query row, the k items with largest inner product, in the one top-k order (src/util/topk.ts). */
   topk(q: Mat, items: Mat, k: number): TopK;
 }
 
@@ -80,8 +71,8 @@ export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine
       checkDims(q, items);
       checkK(k, items.rows);
       const indices = new Int32Array(q.rows * k);
-      const scores = new Float32Array(q.rows * k);
-      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new BestK(k));
+      const values = new Float32Array(q.rows * k);
+      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new TopKHeap(k));
       const buf = new Float32Array(queryBlock * itemBlock);
       const d = q.cols;
       for (let q0 = 0; q0 < q.rows; q0 += queryBlock) {
@@ -100,9 +91,9 @@ export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine
             }
           }
         }
-        for (let a = 0; a < qb; a++) heaps[a].drainSorted(indices, scores, (q0 + a) * k);
+        for (let a = 0; a < qb; a++) heaps[a].drainSorted(indices, values, (q0 + a) * k);
       }
-      return { k, indices, scores };
+      return { k, indices, values };
     },
   };
 }

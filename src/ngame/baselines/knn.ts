@@ -8,7 +8,8 @@
 // (term → rows holding it), so only rows sharing a term with the query are touched.
 import type { CSR } from '../data/csr';
 import { transpose } from '../data/csr';
-import { TopK, TopKRowsBuilder } from '../metrics/topk';
+import { TopKHeap } from '../../util/topk';
+import { TopKRowsBuilder } from '../metrics/topk-csr';
 import { TfidfVectorizer } from './tfidf';
 
 export interface BaselineInputs {
@@ -99,8 +100,8 @@ export function tfidfBaselines(data: BaselineInputs, queries: string[], opts: Ba
   const votes = new Float32Array(L); // kNN label scores of the current query
   const voted = new Int32Array(L);
   const isVoted = new Uint8Array(L);
-  const nearest = new TopK(neighbours);
-  const top = new TopK(topK);
+  const nearest = new TopKHeap(neighbours);
+  const top = new TopKHeap(topK);
   const out = { labelCosine: new TopKRowsBuilder(L), knn: new TopKRowsBuilder(L), fused: new TopKRowsBuilder(L) };
 
   for (let q = 0; q < Q.rows; q++) {
@@ -112,7 +113,7 @@ export function tfidfBaselines(data: BaselineInputs, queries: string[], opts: Ba
     top.clear();
     for (let i = 0; i < labelDots.count; i++) top.push(labelDots.touched[i], labelDots.acc[labelDots.touched[i]]);
     const cosTop = top.sorted();
-    out.labelCosine.addSorted(cosTop.ids, cosTop.scores);
+    out.labelCosine.addSorted(cosTop.indices, cosTop.values);
 
     // kNN: the most similar training documents vote their labels, weighted by similarity.
     docDots.run(terms, weights);
@@ -121,7 +122,7 @@ export function tfidfBaselines(data: BaselineInputs, queries: string[], opts: Ba
     let nVoted = 0;
     for (let n = 0; n < nearest.size; n++) {
       const doc = nearest.ids[n];
-      const sim = nearest.scores[n];
+      const sim = nearest.values[n];
       for (let p = data.trainY.indptr[doc]; p < data.trainY.indptr[doc + 1]; p++) {
         const l = data.trainY.indices[p];
         if (!isVoted[l]) {
@@ -139,8 +140,8 @@ export function tfidfBaselines(data: BaselineInputs, queries: string[], opts: Ba
     // top list can reach the fused top list: candidates = voted labels ∪ cosine top.
     top.clear();
     for (let i = 0; i < nVoted; i++) top.push(voted[i], votes[voted[i]] + labelWeight * labelDots.acc[voted[i]]);
-    for (let i = 0; i < cosTop.ids.length; i++) {
-      const l = cosTop.ids[i];
+    for (let i = 0; i < cosTop.indices.length; i++) {
+      const l = cosTop.indices[i];
       if (!isVoted[l]) top.push(l, labelWeight * labelDots.acc[l]);
     }
     out.fused.addRow(top);

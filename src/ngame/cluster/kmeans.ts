@@ -70,7 +70,7 @@ export function capacityAssign(u: Mat, cent: Mat, T: number, engine: SimilarityE
     const rb = Math.min(BLOCK, n - r0);
     const top = engine.topk(mat(rb, d, u.data.subarray(r0 * d, (r0 + rb) * d)), cent, T);
     candIx.set(top.indices, r0 * T);
-    candSc.set(top.scores, r0 * T);
+    candSc.set(top.values, r0 * T);
   }
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => candSc[b * T] - candSc[a * T] || a - b);

@@ -14,7 +14,7 @@
 import type { CSR, Pairs } from '../data/csr';
 import { csrFromPairs } from '../data/csr';
 import { inversePropensity } from './propensity';
-import { TopK } from './topk';
+import { TopKHeap } from '../../util/topk';
 
 export interface EvalOptions {
   /** (row, label) pairs removed from the predictions, e.g. Dataset.filterTest. */
@@ -75,8 +75,8 @@ export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metri
   const isTrue = new Uint8Array(L); // marks the current row's true labels
   const isFiltered = new Uint8Array(L); // marks the current row's filter pairs
   const seen = new Uint8Array(L); // detects a label repeated within a score row
-  const top = new TopK(K);
-  const bestIp = new TopK(K); // the row's true labels by ip: the best achievable ranking
+  const top = new TopKHeap(K);
+  const bestIp = new TopKHeap(K); // the row's true labels by ip: the best achievable ranking
 
   const sumP = new Float64Array(K);
   const sumN = new Float64Array(K);
@@ -105,7 +105,7 @@ export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metri
       if (!isFiltered[c]) top.push(c, v);
     }
     for (let j = s0; j < s1; j++) seen[scores.indices[j]] = 0;
-    const ranked = top.sorted().ids;
+    const ranked = top.sorted().indices;
 
     // Cumulative hits, DCG, propensity-weighted sums over ranks 1..K (missing ranks add 0).
     const normIdcgRow = (k: number) => idcg[Math.min(k, ny)];
@@ -134,7 +134,7 @@ export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metri
     if (ip && ny > 0) {
       bestIp.clear();
       for (let j = t0; j < t1; j++) bestIp.push(truth.indices[j], ip[truth.indices[j]]);
-      const best = bestIp.sorted().ids; // the row's true labels, highest ip first
+      const best = bestIp.sorted().indices; // the row's true labels, highest ip first
       let bestSum = 0;
       let bestDcg = 0;
       for (let r = 0; r < K; r++) {

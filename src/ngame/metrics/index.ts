@@ -2,5 +2,5 @@
 export { evaluate } from './evaluate';
 export type { EvalOptions, Metrics } from './evaluate';
 export { inversePropensity, DEFAULT_A, DEFAULT_B } from './propensity';
-export { TopK, TopKRowsBuilder, topKFromDense, ranksBefore } from './topk';
+export { TopKRowsBuilder, topKFromDense } from './topk-csr';
 export { formatMetricsTable, formatComparisonTable, metricValue, alignColumns, DEFAULT_COLUMNS } from './table';

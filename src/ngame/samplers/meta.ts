@@ -40,6 +40,7 @@ import { bceWithLogits } from '../losses';
 import type { CSR } from '../data';
 import type { BatchPlan, EpochPlan, Sampler, SamplerEnv } from './types';
 import type { Rng } from '../../util/rng';
+import { TopKHeap } from '../../util/topk';
 
 export interface MetaOptions {
   /** Target labels per group (balanced 2-means gives sizes in [groupSize/2, groupSize]). */
@@ -94,28 +95,16 @@ export function groupLabels(labelEmb: Float32Array, dim: number, groupSize: numb
   return { groupOf: c.assign, members: c.clusters, centroids };
 }
 
-/** Indices of the k largest entries of x · Wᵀ (W: (G, D) row-major, x at xOff), best first, ties to the lower index. */
+/** Indices of the k largest entries of x · Wᵀ (W: (G, D) row-major, x at xOff), best first, in the one top-k order. */
 export function topGroups(x: Float32Array, xOff: number, W: Float32Array, dim: number, k: number): Int32Array {
   const G = W.length / dim;
-  const kk = Math.min(k, G);
-  const idx = new Int32Array(kk);
-  const val = new Float64Array(kk).fill(-Infinity);
-  let n = 0;
+  const heap = new TopKHeap(Math.min(k, G), Float64Array);
   for (let g = 0; g < G; g++) {
     let s = 0;
     for (let t = 0; t < dim; t++) s += x[xOff + t] * W[g * dim + t];
-    if (n === kk && !(s > val[kk - 1])) continue;
-    // insertion into the sorted (descending) top list
-    let j = n < kk ? n++ : kk - 1;
-    while (j > 0 && s > val[j - 1]) {
-      val[j] = val[j - 1];
-      idx[j] = idx[j - 1];
-      j--;
-    }
-    val[j] = s;
-    idx[j] = g;
+    heap.push(g, s);
   }
-  return idx;
+  return heap.sorted().indices;
 }
 
 /** (B, G) multi-hot targets: row i has a 1 at the group of every positive of docs[i]. */

@@ -122,7 +122,7 @@ export class CpuBackend implements Backend {
   }
   topk(x: BackendBuffer, rows: number, cols: number, k: number) {
     const r = topkRef(d(x), rows, cols, k);
-    return { values: this.wrap(r.values), indices: this.wrap(r.indices) };
+    return { k, values: this.wrap(r.values), indices: this.wrap(r.indices) };
   }
   scatterCols(src: BackendBuffer, idx: BackendBuffer, rows: number, k: number, cols: number) {
     return this.wrap(scatterColsRef(d(src), d(idx) as Int32Array, rows, k, cols));

@@ -4,6 +4,7 @@
 
 import { isFloat } from '../../util/dtype';
 import { shapeStr } from '../../util/shape';
+import type { TopK } from '../../util/topk';
 import { makeOutput, type Tensor } from '../tensor';
 import { sameBackend, sameDtype, tensor } from './creation';
 import { mul, rsqrt, shift } from './elementwise';
@@ -102,8 +103,12 @@ export function cosineSimilarity(a: Tensor, b: Tensor): Tensor {
   return matmul(l2Normalize(a), l2Normalize(b), { transB: true });
 }
 
-/** Row-wise top-k over the last axis: values (descending; ties -> lower index) and i32 indices. Gradient flows to the selected values. */
-export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
+/**
+ * Row-wise top-k over the last axis: values (descending, in the one top-k order of
+ * src/util/topk.ts: ties to the lower index, NaN last) and i32 indices. Gradient flows to the
+ * selected values.
+ */
+export function topk(x: Tensor, k: number): TopK<Tensor, Tensor> {
   const be = sameBackend('topk', x);
   const [rows, cols] = rowsCols('topk', x);
   if (!Number.isInteger(k) || k < 1 || k > cols) throw new Error(`topk: k = ${k} must be in [1, ${cols}] for ${shapeStr(x.shape)}`);
@@ -113,5 +118,5 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   const values = makeOutput('topk', be, r.values, outShape, x.dtype, [x], (g) => [
     makeOutput('topk.grad', be, be.scatterCols(g.buf, indices.buf, rows, k, cols, x.dtype), x.shape, x.dtype, []),
   ]);
-  return { values, indices };
+  return { k, values, indices };
 }

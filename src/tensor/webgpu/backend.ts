@@ -164,7 +164,7 @@ export class WebGpuBackend implements Backend {
   topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType) {
     this.check(dtype);
     const r = topkGpu(this.rt, g(x), rows, cols, k);
-    return { values: this.w(r.values), indices: this.w(r.indices) };
+    return { k, values: this.w(r.values), indices: this.w(r.indices) };
   }
   scatterCols(src: BackendBuffer, idx: BackendBuffer, rows: number, k: number, cols: number, dtype: DType) {
     this.check(dtype);

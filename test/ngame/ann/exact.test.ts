@@ -25,7 +25,7 @@ describe('exactTopK', () => {
             });
             sc.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
             expect(Array.from(r.indices.subarray(i * k, (i + 1) * k))).toEqual(sc.slice(0, k).map((p) => p[1]));
-            expect(Array.from(r.scores.subarray(i * k, (i + 1) * k))).toEqual(sc.slice(0, k).map((p) => p[0]));
+            expect(Array.from(r.values.subarray(i * k, (i + 1) * k))).toEqual(sc.slice(0, k).map((p) => p[0]));
           }
         },
       ),

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { csrFromPairs, csrFromRows, type CSR, type Pairs } from '../../../src/ngame/data/csr';
-import { evaluate, inversePropensity, topKFromDense, TopK, formatMetricsTable, metricValue } from '../../../src/ngame/metrics/index';
+import { evaluate, inversePropensity, topKFromDense, formatMetricsTable, metricValue } from '../../../src/ngame/metrics/index';
 
 /** Score matrix from per-row [label, score] lists (kept in the given order). */
 function scoresOf(cols: number, rows: [number, number][][]): CSR {
@@ -93,20 +93,7 @@ describe('evaluate: hand-computed examples', () => {
   });
 });
 
-describe('top-k selection', () => {
-  it('keeps the k best, higher score first, ties to the lower id', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (xs, k) => {
-        const top = new TopK(k);
-        xs.forEach((x, i) => top.push(i, x));
-        const expected = xs.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k);
-        const got = top.sorted();
-        expect(Array.from(got.ids)).toEqual(expected.map((e) => e[1]));
-      }),
-      { seed: 42, numRuns: 200 },
-    );
-  });
-
+describe('top-k score rows', () => {
   it('topKFromDense picks per row', () => {
     const m = topKFromDense(Float32Array.from([0.1, 0.5, 0.5, 0.2, 0.9, 0, 0, 0.3]), 2, 4, 2);
     expect(Array.from(m.indices)).toEqual([1, 2, 0, 3]);
