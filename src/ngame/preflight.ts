@@ -4,6 +4,7 @@
 // rank, a batch larger than the trainable documents, a pretrained directory whose config.json
 // does not match its weights) fails here, in seconds, and leaves an existing run as it was.
 import type { Backend } from '../tensor';
+import type { TextEncoder } from '../model/text-encoder';
 import { checkPretrainedDir } from '../model/pretrained-check';
 import type { Dataset } from './data';
 import { trainableDocuments } from './batching';
@@ -34,5 +35,35 @@ export async function checkTopK(backend: Backend, topK: number, labels: number):
     await retrieve(backend, new Float32Array([1]), new Float32Array(labels), 1, topK);
   } catch (e) {
     throw new Error(`topK ${topK}: the ${backend.name} backend cannot rank the top ${Math.min(topK, labels)} of ${labels} labels: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Every table a run binds whole in one kernel must fit the backend's limit (WebGPU: one storage
+ * binding, 128 MiB on llvmpipe): the encoder's parameters (and so their Adam moments), the M2
+ * classifiers (labels × D), and the full softmax's scores (batch × labels). Checked once the
+ * model is made and before training, so a dataset too large for the device fails in seconds,
+ * naming the table and the setting that shrinks it, instead of after M1.
+ */
+export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: number, backend: Backend): void {
+  const limit = backend.maxTensorBytes;
+  if (!Number.isFinite(limit)) return;
+  const D = encoder.outDim;
+  const tables: { what: string; bytes: number; fix: string }[] = encoder.params.entries().map(([name, t]) => ({
+    what: `encoder parameter "${name}" (${t.shape.join(' × ')} f32)`,
+    bytes: t.size * 4,
+    fix: encoder.kind === 'bag' ? 'a smaller --dim, or fewer terms (features.maxVocab or features.minDf in --config)' : 'a smaller --dim, or a smaller vocabSize (--config)',
+  }));
+  if (cfg.m2.epochs > 0) {
+    tables.push({ what: `the M2 classifiers (${labels} labels × ${D} f32)`, bytes: labels * D * 4, fix: 'a smaller --dim, or --m2-epochs 0' });
+    if (cfg.m2.loss === 'softmax') {
+      tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)' });
+    }
+  }
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  for (const t of tables) {
+    if (t.bytes > limit) {
+      throw new Error(`${t.what} takes ${mib(t.bytes)} MiB, more than the ${mib(limit)} MiB one kernel of the ${backend.name} backend (${backend.deviceName}) can bind: use ${t.fix}, or --device cpu`);
+    }
   }
 }

@@ -27,7 +27,7 @@ import {
   appendLogRecord, checkpointDir, checkRunDirFree, CONFIG_FILE, dropPreviousBank, loggedM1Seconds, prepareRunDir, readBank,
   writeBank, writeFinalRecord, writeModel, writeRunConfig, type FinalRecord,
 } from './run-dir';
-import { preflightRun } from './preflight';
+import { checkTensorSizes, preflightRun } from './preflight';
 import { Rng } from '../util/rng';
 
 export interface Reporter {
@@ -137,6 +137,7 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
     model = freshModel(cfg, data, backend);
     rep.info(model.origin);
   }
+  checkTensorSizes(cfg, model.encoder, data.labelTexts.length, backend); // before any training
   const corpora = makeCorpora(model, data, val);
   const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
   const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };

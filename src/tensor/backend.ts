@@ -30,6 +30,11 @@ export interface Backend {
   /** Human-readable device description, e.g. the adapter name. */
   readonly deviceName: string;
   supports(dtype: DType): boolean;
+  /**
+   * The largest tensor, in bytes, a kernel can read or write whole: WebGPU's storage binding
+   * limit (128 MiB on llvmpipe), Infinity on cpu. Callers check their tables against it up front.
+   */
+  readonly maxTensorBytes: number;
 
   // ---- memory ----
   upload(data: TypedArray): BackendBuffer;

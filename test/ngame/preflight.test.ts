@@ -1,13 +1,15 @@
 // The checks runTraining makes once the data is loaded, before the run directory is touched and
 // before M1: here a backend that cannot rank the configured top-K, which used to fail only after
-// M1 and M2 had run (issue 17, case 5).
+// M1 and M2 had run (issue 17, case 5), and tables larger than one kernel of the backend can
+// bind (the M2 classifiers of a large label set on llvmpipe), which failed only after M1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuBackend, type Backend } from '../../src/tensor';
 import { runTraining } from '../../src/ngame/run';
-import { checkTopK } from '../../src/ngame/preflight';
+import { checkTensorSizes, checkTopK } from '../../src/ngame/preflight';
+import type { TextEncoder } from '../../src/model/text-encoder';
 import { DEFAULT_RUN, mergeConfig } from '../../src/ngame/run-config';
 import { tinyConfig, writeTinyDataset } from '../helpers/cli';
 
@@ -44,5 +46,27 @@ describe('preflight', () => {
     await expect(checkTopK(limitedBackend(), 300, 3)).resolves.toBeUndefined();
     await expect(checkTopK(new CpuBackend(), 100000, 50000)).resolves.toBeUndefined();
     await expect(checkTopK(limitedBackend(), 5, 100)).rejects.toThrow(/top 5 of 100 labels/);
+  });
+
+  it('a table larger than the backend can bind fails before training, naming the table and the setting', async () => {
+    const small = Object.assign(new CpuBackend(), { maxTensorBytes: 600 });
+    Object.defineProperty(small, 'name', { value: 'webgpu' });
+    const cfg = mergeConfig(DEFAULT_RUN, { ...tinyConfig, data: join(dir, 'data'), encoder: { ...DEFAULT_RUN.encoder, ...tinyConfig.encoder, kind: 'bag' } });
+    const out = join(dir, 'run-big');
+    await expect(runTraining(cfg, out, undefined, { backend: small })).rejects.toThrow(/encoder parameter "[^"]+" \(\d+ × 16 f32\) takes 0\.\d MiB, more than the 0\.0 MiB one kernel of the webgpu backend .* can bind: use a smaller --dim, or fewer terms/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('checkTensorSizes: the encoder tables, the M2 classifiers and the full softmax scores, against the limit', () => {
+    const be = { name: 'webgpu', deviceName: 'test adapter', maxTensorBytes: 2 ** 20 } as Backend;
+    const enc = (rows: number) => ({ kind: 'bag', outDim: 256, params: { entries: () => [['bag.table', { shape: [rows, 256], size: rows * 256 }]] } }) as unknown as TextEncoder;
+    const cfg = (m2: Partial<typeof DEFAULT_RUN.m2>) => ({ ...DEFAULT_RUN, m2: { ...DEFAULT_RUN.m2, ...m2 } });
+    expect(() => checkTensorSizes(cfg({}), enc(1024), 1024, be)).not.toThrow(); // exactly 1 MiB each fits
+    expect(() => checkTensorSizes(cfg({}), enc(1025), 10, be)).toThrow(/encoder parameter "bag\.table" \(1025 × 256 f32\) takes 1\.0 MiB, more than the 1\.0 MiB .*test adapter/);
+    expect(() => checkTensorSizes(cfg({}), enc(10), 1025, be)).toThrow(/the M2 classifiers \(1025 labels × 256 f32\).*use a smaller --dim, or --m2-epochs 0/);
+    expect(() => checkTensorSizes(cfg({ epochs: 0 }), enc(10), 1025, be)).not.toThrow(); // no M2, no classifiers
+    expect(() => checkTensorSizes(cfg({ loss: 'softmax', batchSize: 256 }), enc(10), 1024 + 1, be)).toThrow(/M2 classifiers/);
+    expect(() => checkTensorSizes(cfg({ loss: 'softmax', batchSize: 512 }), enc(10), 600, be)).toThrow(/the M2 softmax scores \(512 documents × 600 labels f32\)/);
+    expect(() => checkTensorSizes(cfg({}), enc(1e6), 1e6, new CpuBackend())).not.toThrow(); // cpu: no binding limit
   });
 });

@@ -27,6 +27,7 @@ const d = (b: BackendBuffer): TypedArray => (b as CpuBuffer).data;
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly deviceName = 'cpu (plain TypeScript reference)';
+  readonly maxTensorBytes = Infinity;
   private mem: MemoryStats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0 };
   private live = new Set<CpuBuffer>();
 

@@ -42,9 +42,11 @@ function typed(buf: ArrayBuffer, dtype: DType): TypedArray {
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly deviceName: string;
+  readonly maxTensorBytes: number;
 
   constructor(readonly rt: Runtime) {
     this.deviceName = rt.ctx.name;
+    this.maxTensorBytes = rt.limits.maxStorageBufferBindingSize;
   }
 
   static async create(poolCapBytes?: number): Promise<WebGpuBackend> {
