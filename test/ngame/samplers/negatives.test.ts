@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryBank, trainableDocuments, isPositive, type Curriculum } from '../../../src/ngame/batching';
 import { makeSampler, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../../../src/ngame/samplers';
-import { negativeHardness } from '../../../src/ngame/diagnostics';
+import { hardestNegative, negativeHardness } from '../../../src/ngame/diagnostics';
 import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
 import { Rng } from '../../../src/util/rng';
 
@@ -115,5 +115,31 @@ describe('negative quality', () => {
       expect(ng.ratio).toBeGreaterThanOrEqual(0.9);
       expect(ng.ratio).toBeGreaterThan(rnd.ratio + 0.2);
     }), { seed: 42, numRuns: 10 });
+  });
+});
+
+describe('hardestNegative', () => {
+  it('equals one plain dot product per label, bit for bit, skipping positives', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 23 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 0, max: 999 }), (L, dim, seed) => {
+        const rng = new Rng(seed);
+        const N = 3;
+        const docs = Float32Array.from({ length: N * dim }, () => rng.normal());
+        const labels = Float32Array.from({ length: L * dim }, () => rng.normal());
+        // Each document has up to two positives.
+        const rows = Array.from({ length: N }, () => [...new Set([rng.int(L), rng.int(L)])].sort((a, b) => a - b).slice(0, rng.int(3)));
+        const Y = { rows: N, cols: L, indptr: Int32Array.from([0, ...rows.map((_, i) => rows.slice(0, i + 1).flat().length)]), indices: Int32Array.from(rows.flat()), values: new Float32Array(rows.flat().length).fill(1) };
+        for (let d = 0; d < N; d++) {
+          let want = -Infinity;
+          for (let l = 0; l < L; l++) {
+            let s = 0;
+            for (let t = 0; t < dim; t++) s += docs[d * dim + t] * labels[l * dim + t];
+            if (s > want && !isPositive(Y, d, l)) want = s;
+          }
+          expect(Object.is(hardestNegative(docs, d, labels, L, dim, Y), want)).toBe(true);
+        }
+      }),
+      { seed: 5, numRuns: 200 },
+    );
   });
 });
