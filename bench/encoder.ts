@@ -25,6 +25,7 @@ import { Linear } from '../src/model/layers';
 import { AdamW } from '../src/model/optim';
 import { timeTfjsStep, type StepTiming as Timing, type TfjsTiming } from './_tfjs-encoder';
 import { BAG_DEFAULTS, bagMain } from './_bag-encoder';
+import { dispatchKey, replayTimed } from './_replay';
 
 const CFG = { vocabSize: 30522, dim: 128, layers: 2, heads: 4, ffn: 512, maxLen: 32, dropout: 0.1 };
 const HALF = 64; // documents; as many labels
@@ -168,11 +169,6 @@ function shares(p: Profile, msPerStep: number, rbMs: number): [string, number, b
 }
 
 /** A readable key for one dispatch: matmuls show M×N×K, batch and transposes (from their uniforms). */
-function dispatchKey(k: Kernel, d: Dispatch): string {
-  if (!/matmul/.test(k.name) || !d.uniforms) return k.name;
-  const u = new Uint32Array(d.uniforms);
-  return `${k.name} ${u[3]}×(${u[0]}×${u[1]}×${u[2]})${u[6] ? ' Aᵀ' : ''}${u[7] ? ' Bᵀ' : ''}`;
-}
 
 /** Runs fn with the attention and its projections labelled (see category()). */
 async function labelled<R>(fn: () => Promise<R>): Promise<R> {
@@ -216,27 +212,10 @@ async function profile(gpu: WebGpuBackend, s: Setup): Promise<Profile> {
   const hostMs = performance.now() - start - inRead;
   rt.run = run;
   rt.read = read;
-  const idle = async () => {
-    rt.flush();
-    await rt.device.queue.onSubmittedWorkDone();
-  };
-  await idle();
-  // The fixed cost of a submit + wait, subtracted from every measurement.
-  let base = Infinity;
-  for (let i = 0; i < 20; i++) {
-    const t0 = performance.now();
-    rt.device.queue.submit([]);
-    await rt.device.queue.onSubmittedWorkDone();
-    base = Math.min(base, performance.now() - t0);
-  }
   const categories: Record<string, number> = {};
   const byKey = new Map<string, [number, number]>();
   let total = 0;
-  for (const { k, d, label } of recorded) {
-    const t0 = performance.now();
-    run(k, d);
-    await idle();
-    const ms = Math.max(0, performance.now() - t0 - base);
+  for (const { rec: { k, d, label }, ms } of await replayTimed(rt, run, recorded)) {
     const c = category(k.name, label);
     categories[c] = (categories[c] ?? 0) + ms;
     const key = `${dispatchKey(k, d)} [${c.replace('elementwise: ', '').split(' (')[0]}]`;

@@ -14,12 +14,8 @@ import { freshModel, makeCorpora } from '../src/ngame/model-setup';
 import { embedCorpus } from '../src/ngame/embed';
 import { M2Trainer } from '../src/ngame/train-m2';
 import { openBackend } from '../src/ngame/run';
+import { dispatchKey, replayTimed } from './_replay';
 
-function dispatchKey(k: Kernel, d: Dispatch): string {
-  if (!/matmul/.test(k.name) || !d.uniforms) return k.name;
-  const u = new Uint32Array(d.uniforms);
-  return `${k.name} ${u[3]}×(${u[0]}×${u[1]}×${u[2]})${u[6] ? ' Aᵀ' : ''}${u[7] ? ' Bᵀ' : ''}`;
-}
 
 export default async function (args: string[]): Promise<void> {
   const arg = (name: string, def?: string) => {
@@ -94,25 +90,9 @@ export default async function (args: string[]): Promise<void> {
   }
   rt.run = run;
   // Replay the recorded step one dispatch at a time, each waited for.
-  const idle = async () => {
-    rt.flush();
-    await rt.device.queue.onSubmittedWorkDone();
-  };
-  await idle();
-  let base = Infinity;
-  for (let i = 0; i < 20; i++) {
-    const s = performance.now();
-    rt.device.queue.submit([]);
-    await rt.device.queue.onSubmittedWorkDone();
-    base = Math.min(base, performance.now() - s);
-  }
   const byKey = new Map<string, [number, number]>();
   let kernelMs = 0;
-  for (const { k, d } of recorded) {
-    const s = performance.now();
-    run(k, d);
-    await idle();
-    const ms = Math.max(0, performance.now() - s - base);
+  for (const { rec: { k, d }, ms } of await replayTimed(rt, run, recorded)) {
     const key = dispatchKey(k, d);
     const e = byKey.get(key) ?? [0, 0];
     byKey.set(key, [e[0] + ms, e[1] + 1]);
