@@ -22,7 +22,7 @@ With --seeds (which replaces --seed), every sampler runs once per seed, into
 DIR/<sampler>-<seed>, and the report adds each sampler's mean ± sd over the seeds and a paired
 t-test of each sampler against random batching (or the first sampler) over the seeds.
 
-A run directory that already holds a finished run (log.jsonl ends with the final evaluation)
+A run directory that already holds a finished run (its log.jsonl has the final record)
 with the same configuration is kept, not trained again: an interrupted comparison is continued
 by running the same command again. Any other run in DIR/<sampler> is replaced. SIGINT or SIGTERM
 stops the comparison after the current training step (exit code 130 / 143).
