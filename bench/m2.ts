@@ -4,7 +4,6 @@
 // encoder (a random projection of TF-IDF, docs/encoders.md), so the pools overlap as in a run.
 // Prints the wall time per step, the mean pool size, and one steady step's dispatches replayed
 // one by one (each waited for) and grouped by kernel, beside the host time of the step.
-import * as T from '../src/tensor';
 import type { WebGpuBackend } from '../src/tensor/webgpu/backend';
 import type { Dispatch, Kernel } from '../src/kernels/webgpu/runtime';
 import { closeGpu } from '../src/kernels/webgpu/device';
@@ -112,6 +111,5 @@ export default async function (args: string[]): Promise<void> {
   }
   m2.dispose();
   model.encoder.dispose();
-  T.scope(() => {});
   await closeGpu();
 }

@@ -20,7 +20,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/fs';
 import type { RunConfig } from '../run-config';
-import { BANK_FILE, BANK_PREV, CONFIG_FILE, LABELS_FILE, LOG_FILE, MANIFEST, METRICS_FILE, MODEL_FILE, RUN_FILES } from './layout';
+import { BANK_FILE, BANK_PREV, CHECKPOINT_DIR, CONFIG_FILE, LABELS_FILE, LOG_FILE, MANIFEST, METRICS_FILE, MODEL_FILE, RUN_FILES } from './layout';
 import { isFinished } from './log';
 import { encodeSafetensors, readSafetensors, type SafeTensor, type SafetensorsFile } from '../../model/safetensors';
 
@@ -43,10 +43,11 @@ export type RunDirState = { kind: 'none' } | { kind: 'finished' | 'unfinished' |
 
 /** What `dir` holds: nothing of a run, a finished run, an unfinished one (with a checkpoint), or one that saved no checkpoint. */
 export function runDirState(dir: string): RunDirState {
-  const files = [METRICS_FILE, MODEL_FILE, CONFIG_FILE, LOG_FILE, 'checkpoint/latest.json'].filter((f) => existsSync(join(dir, f)));
+  const latest = `${CHECKPOINT_DIR}/latest.json`; // written by src/model/checkpoint.ts with each checkpoint
+  const files = [METRICS_FILE, MODEL_FILE, CONFIG_FILE, LOG_FILE, latest].filter((f) => existsSync(join(dir, f)));
   if (files.length === 0) return { kind: 'none' };
   const finished = files.includes(METRICS_FILE) || isFinished(dir);
-  return { kind: finished ? 'finished' : files.includes('checkpoint/latest.json') ? 'unfinished' : 'started', files };
+  return { kind: finished ? 'finished' : files.includes(latest) ? 'unfinished' : 'started', files };
 }
 
 /** Why a run may not start in `dir`, or null. Read-only. */
