@@ -3,9 +3,16 @@
 // limits) and over queries, with the chunks' candidates merged on the host. On the cpu backend
 // the blocked TypeScript loops of ann/similarity.ts are faster than the reference matmul, so
 // they are used instead.
+//
+// BackendIndex keeps the item table on the backend between searches (the mined samplers search
+// the same label table every step until their next refresh: uploading it once saves a full copy
+// per step). Its `refine` search returns exactly what the host's exactTopK returns: the device
+// proposes the best k + margin items by its f32 scores, the host re-scores those candidates with
+// exactTopK's own arithmetic (f64 sums in dimension order, rounded to f32) and keeps the best k,
+// after checking with a rounding-error bound that no other item could enter (refineExact).
 
 import * as T from '../tensor';
-import type { Backend } from '../tensor';
+import type { Backend, Tensor } from '../tensor';
 import { exactTopK } from './ann/exact';
 import { TopKHeap, type TopK } from '../util/topk';
 import { mat } from './matrix';
@@ -16,40 +23,149 @@ export interface SearchOptions {
   queryChunk?: number;
 }
 
+export interface IndexSearchOptions {
+  /** Re-score the device's candidates on the host so the result equals exactTopK's (see above). */
+  refine?: boolean;
+  /** Extra candidates the device proposes for `refine` (default max(k, 16)). */
+  margin?: number;
+}
+
 /** For each query row, the k items of largest inner product (ties: lower index first). */
 export async function searchTopK(backend: Backend, queries: Float32Array, items: Float32Array, dim: number, k: number, opts: SearchOptions = {}): Promise<TopK> {
-  const nq = queries.length / dim;
-  const ni = items.length / dim;
-  if (!Number.isInteger(nq) || !Number.isInteger(ni)) throw new Error(`searchTopK: sizes ${queries.length}, ${items.length} are not multiples of dim ${dim}`);
-  if (!(k >= 1 && k <= ni)) throw new Error(`searchTopK: k = ${k} must be in [1, ${ni}]`);
-  if (backend.name === 'cpu') return exactTopK(mat(nq, dim, queries), mat(ni, dim, items), k);
+  const index = BackendIndex.build(backend, items, dim, opts);
+  try {
+    return await index.search(queries, k);
+  } finally {
+    index.release();
+  }
+}
 
-  const qChunk = opts.queryChunk ?? 1024;
-  const iChunk = opts.itemChunk ?? Math.max(k, Math.floor((64 << 20) / 4 / qChunk));
+/** An exact inner-product index whose (n, dim) item table stays on the backend until release(). */
+export class BackendIndex {
+  readonly n: number;
+  private chunks: { start: number; X: Tensor }[] = [];
+  private readonly qChunk: number;
+
+  private constructor(readonly backend: Backend, readonly items: Float32Array, readonly dim: number, opts: SearchOptions) {
+    this.n = items.length / dim;
+    if (!Number.isInteger(this.n)) throw new Error(`searchTopK: ${items.length} item values are not a multiple of dim ${dim}`);
+    this.qChunk = opts.queryChunk ?? 1024;
+    if (backend.name === 'cpu') return;
+    const iChunk = opts.itemChunk ?? Math.max(1, Math.floor((64 << 20) / 4 / this.qChunk));
+    for (let i0 = 0; i0 < this.n; i0 += iChunk) {
+      const i1 = Math.min(i0 + iChunk, this.n);
+      this.chunks.push({ start: i0, X: T.keep(T.tensor(items.subarray(i0 * dim, i1 * dim), [i1 - i0, dim], { backend })) });
+    }
+  }
+
+  /** Uploads items (n × dim, row-major) to the backend (nothing to upload on the cpu backend). */
+  static build(backend: Backend, items: Float32Array, dim: number, opts: SearchOptions = {}): BackendIndex {
+    return new BackendIndex(backend, items, dim, opts);
+  }
+
+  /** For each query row (nq × dim), the k items of largest inner product, in the one top-k order. */
+  async search(queries: Float32Array, k: number, opts: IndexSearchOptions = {}): Promise<TopK> {
+    const { dim, n } = this;
+    const nq = queries.length / dim;
+    if (!Number.isInteger(nq)) throw new Error(`searchTopK: ${queries.length} query values are not a multiple of dim ${dim}`);
+    if (!(Number.isInteger(k) && k >= 1 && k <= n)) throw new Error(`searchTopK: k = ${k} must be in [1, ${n}]`);
+    if (this.backend.name === 'cpu') return exactTopK(mat(nq, dim, queries), mat(n, dim, this.items), k);
+    if (!opts.refine) return this.deviceTopK(queries, nq, k);
+    const kc = Math.min(n, k + (opts.margin ?? Math.max(k, 16)));
+    return refineExact(queries, this.items, dim, await this.deviceTopK(queries, nq, kc), k, this.maxItemNorm());
+  }
+
+  /** The device's own top-k: matmul and the top-k kernel per (query chunk, item chunk), merged on the host. */
+  private async deviceTopK(queries: Float32Array, nq: number, k: number): Promise<TopK> {
+    const { dim, backend } = this;
+    const indices = new Int32Array(nq * k);
+    const values = new Float32Array(nq * k);
+    for (let q0 = 0; q0 < nq; q0 += this.qChunk) {
+      const q1 = Math.min(q0 + this.qChunk, nq);
+      const qn = q1 - q0;
+      // Candidates from every item chunk: (qn, chunks*k')
+      const candIdx: Int32Array[] = [];
+      const candVal: Float32Array[] = [];
+      const Q = T.keep(T.tensor(queries.subarray(q0 * dim, q1 * dim), [qn, dim], { backend }));
+      try {
+        for (const { start, X } of this.chunks) {
+          const kk = Math.min(k, X.shape[0]);
+          const r = T.noGrad(() => T.scope(() => T.topk(T.matmul(Q, X, { transB: true }), kk)));
+          const [v, ix] = [await r.values.data(), await r.indices.data()];
+          r.values.release();
+          r.indices.release();
+          for (let j = 0; j < ix.length; j++) ix[j] += start;
+          candIdx.push(ix as Int32Array);
+          candVal.push(v as Float32Array);
+        }
+      } finally {
+        Q.release();
+      }
+      mergeCandidates(candIdx, candVal, qn, k, q0, indices, values);
+    }
+    return { k, indices, values };
+  }
+
+  private maxNorm = -1;
+  private maxItemNorm(): number {
+    if (this.maxNorm < 0) {
+      let m = 0;
+      for (let j = 0; j < this.n; j++) {
+        let s = 0;
+        for (let t = 0; t < this.dim; t++) s += this.items[j * this.dim + t] ** 2;
+        m = Math.max(m, s);
+      }
+      this.maxNorm = Math.sqrt(m);
+    }
+    return this.maxNorm;
+  }
+
+  release(): void {
+    for (const c of this.chunks) c.X.release();
+    this.chunks = [];
+  }
+}
+
+/**
+ * The best k items of each query as exactTopK finds them (ann/similarity.ts: products summed in
+ * f64 in dimension order, rounded to f32, then the one top-k order), from the device's kc > k
+ * best candidates. A query keeps the candidates' result only when it is provably exact: every
+ * item outside the candidates has a device score at most the last candidate's, c, so an exact
+ * score at most c + ε, where ε bounds an f32 dot product's rounding error in any summation order
+ * ((dim + 4) · 2⁻²³ · |q| · max |x|, generous); if the k-th best re-scored candidate beats
+ * c + ε no outside item can enter. Otherwise (near-ties across the cut, or NaN) that query is
+ * scanned exactly over every item.
+ */
+export function refineExact(queries: Float32Array, items: Float32Array, dim: number, cand: TopK, k: number, maxItemNorm: number): TopK {
+  const nq = queries.length / dim;
+  const n = items.length / dim;
+  const kc = cand.k;
   const indices = new Int32Array(nq * k);
   const values = new Float32Array(nq * k);
-  for (let q0 = 0; q0 < nq; q0 += qChunk) {
-    const q1 = Math.min(q0 + qChunk, nq);
-    const qn = q1 - q0;
-    // Candidates from every item chunk: (qn, chunks*k')
-    const candIdx: Int32Array[] = [];
-    const candVal: Float32Array[] = [];
-    for (let i0 = 0; i0 < ni; i0 += iChunk) {
-      const i1 = Math.min(i0 + iChunk, ni);
-      const kk = Math.min(k, i1 - i0);
-      const r = T.noGrad(() => T.scope(() => {
-        const Q = T.tensor(queries.subarray(q0 * dim, q1 * dim), [qn, dim], { backend });
-        const X = T.tensor(items.subarray(i0 * dim, i1 * dim), [i1 - i0, dim], { backend });
-        return T.topk(T.matmul(Q, X, { transB: true }), kk);
-      }));
-      const [v, ix] = [await r.values.data(), await r.indices.data()];
-      r.values.release();
-      r.indices.release();
-      for (let j = 0; j < ix.length; j++) ix[j] += i0;
-      candIdx.push(ix as Int32Array);
-      candVal.push(v as Float32Array);
+  const heap = new TopKHeap(k);
+  const score = (a: number, j: number) => {
+    const b = j * dim;
+    let s = 0;
+    for (let t = 0; t < dim; t++) s += queries[a + t] * items[b + t];
+    return Math.fround(s); // exactTopK compares the f32-rounded score
+  };
+  for (let q = 0; q < nq; q++) {
+    const a = q * dim;
+    for (let c = 0; c < kc; c++) {
+      const j = cand.indices[q * kc + c];
+      if (j >= 0) heap.push(j, score(a, j));
     }
-    mergeCandidates(candIdx, candVal, qn, k, q0, indices, values);
+    if (kc < n) {
+      let qn = 0;
+      for (let t = 0; t < dim; t++) qn += queries[a + t] * queries[a + t];
+      const eps = (dim + 4) * 2 ** -23 * Math.sqrt(qn) * maxItemNorm;
+      const kth = heap.size === k ? heap.values[0] : -Infinity; // the heap's root is its worst
+      if (!(kth > cand.values[q * kc + kc - 1] + eps)) {
+        heap.clear();
+        for (let j = 0; j < n; j++) heap.push(j, score(a, j));
+      }
+    }
+    heap.drainSorted(indices, values, q * k);
   }
   return { k, indices, values };
 }

@@ -130,7 +130,7 @@ export class M1Trainer {
     this.rng = resume?.rng ?? new Rng(this.cfg.seed);
     this.epoch = resume?.epoch ?? 0;
     this.env = {
-      Y: ctx.data.trainY, docs, batchSize: this.cfg.batchSize, bank: this.bank, step: resume?.step ?? 0, seed: this.cfg.seed,
+      Y: ctx.data.trainY, docs, batchSize: this.cfg.batchSize, bank: this.bank, backend: ctx.backend, step: resume?.step ?? 0, seed: this.cfg.seed,
       encodeAllLabels: () => this.labelEmbeddings(),
     };
   }

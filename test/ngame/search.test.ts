@@ -1,10 +1,13 @@
-// Exact GPU search (matmul + top-k, chunked over items and queries) against a CPU sort, and
-// score fusion on a hand-computed example.
+// Exact GPU search (matmul + top-k, chunked over items and queries) against a CPU sort, its
+// refined search (BackendIndex) against the host's exactTopK, and score fusion on a
+// hand-computed example.
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { WebGpuBackend } from '../../src/tensor/webgpu/backend';
 import { closeGpu } from '../../src/kernels/webgpu/device';
-import { searchTopK } from '../../src/ngame/search';
+import { BackendIndex, searchTopK } from '../../src/ngame/search';
+import { exactTopK } from '../../src/ngame/ann/exact';
+import { mat } from '../../src/ngame/matrix';
 import { fuseScores } from '../../src/ngame/inference';
 import type { CSR } from '../../src/ngame/data';
 import { Rng } from '../../src/util/rng';
@@ -39,6 +42,43 @@ describe('searchTopK on webgpu', () => {
       const got = await searchTopK(be, q, x, dim, k, { itemChunk: 13, queryChunk: 7 });
       expect(Array.from(got.indices)).toEqual(sortTopK(q, x, dim, k));
     }), { seed: 42, numRuns: 25 });
+  });
+});
+
+describe('BackendIndex', () => {
+  it('refined search returns exactly the host exactTopK (indices and values), search after search', async () => {
+    const be = await WebGpuBackend.create();
+    const before = be.memory().liveBytes;
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 29 }), fc.integer({ min: 1, max: 131 }), fc.constantFrom(1, 5, 16, 33), fc.integer({ min: 1, max: 999 }), async (nq, ni, dim, seed) => {
+      const rng = new Rng(seed);
+      // Odd seeds: independent normal rows (the candidates decide). Even seeds: near-ties, four
+      // base rows plus noise at f32 rounding level (the exact fallback scan decides).
+      const base = Float32Array.from({ length: 4 * dim }, () => rng.normal());
+      const x = Float32Array.from({ length: ni * dim }, (_, i) => seed % 2 ? rng.normal() : base[(Math.floor(i / dim) % 4) * dim + (i % dim)] + (rng.int(3) - 1) * 1e-7);
+      const k = 1 + (seed % Math.min(ni, 12));
+      const index = BackendIndex.build(be, x, dim, { itemChunk: 1 + (seed % 40), queryChunk: 1 + (seed % 9) });
+      try {
+        for (let rep = 0; rep < 2; rep++) {
+          const q = Float32Array.from({ length: nq * dim }, () => rng.normal());
+          const want = exactTopK(mat(nq, dim, q), mat(ni, dim, x), k);
+          const got = await index.search(q, k, { refine: true });
+          expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+          expect(Array.from(got.values)).toEqual(Array.from(want.values));
+        }
+      } finally {
+        index.release();
+      }
+    }), { seed: 43, numRuns: 25 });
+    expect(be.memory().liveBytes).toBe(before);
+  });
+
+  it('names the bad size or k', async () => {
+    const be = await WebGpuBackend.create();
+    expect(() => BackendIndex.build(be, new Float32Array(7), 2)).toThrow(/7 item values are not a multiple of dim 2/);
+    const index = BackendIndex.build(be, new Float32Array(8), 2);
+    await expect(index.search(new Float32Array(3), 1)).rejects.toThrow(/3 query values/);
+    await expect(index.search(new Float32Array(2), 5)).rejects.toThrow(/k = 5 must be in \[1, 4\]/);
+    index.release();
   });
 });
 

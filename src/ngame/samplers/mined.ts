@@ -10,10 +10,13 @@
 // latest training pass); documents not yet seen get no mined negatives. The label side is
 // searched exactly (default) or through an IVF index rebuilt at each refresh (`index: 'ivf'`,
 // the index Qaraei & Babbar use; exact search is affordable at 10^4 labels, IVF at 10^6).
+// The exact search runs on the training backend with the label table uploaded once per refresh
+// (search.ts BackendIndex), its candidates re-scored on the host, so the mined labels are the
+// ones the host's exact search would pick, at a fraction of its cost.
 
 import { randomBatches, samplePositives, isPositive } from '../batching';
 import { LabelPool } from './pool';
-import { exactTopK } from '../ann/exact';
+import { BackendIndex } from '../search';
 import { IvfIndex } from '../ann/ivf';
 import { mat } from '../matrix';
 import type { BatchPlan, EpochPlan, Sampler, SamplerEnv, SamplerName } from './types';
@@ -44,6 +47,7 @@ abstract class MinedSampler implements Sampler {
   abstract readonly loss: 'triplet' | 'bce';
   private labelEmb: Float32Array | null = null;
   private ivf: IvfIndex | null = null;
+  private exact: BackendIndex | null = null;
   private builtAt = -Infinity;
   private epochNo = 0;
   private overhead = 0;
@@ -67,6 +71,9 @@ abstract class MinedSampler implements Sampler {
       const nlist = Math.min(L, this.opts.nlist || Math.max(1, Math.round(Math.sqrt(L))));
       const nprobe = this.opts.nprobe || Math.max(1, Math.floor(nlist / 8));
       this.ivf = IvfIndex.build(mat(L, dim, this.labelEmb), { nlist, nprobe, seed: env.seed + env.step });
+    } else {
+      this.exact?.release();
+      this.exact = BackendIndex.build(env.backend, this.labelEmb, env.bank.dim);
     }
     this.builtAt = env.step;
     this.overhead += performance.now() - t0;
@@ -77,22 +84,22 @@ abstract class MinedSampler implements Sampler {
     if (!warm && this.opts.hard > 0 && env.step - this.builtAt >= this.opts.refreshEvery) await this.refresh(env);
     const pool = new LabelPool(samplePositives(env.Y, docs, rng));
     if (!warm && this.labelEmb && this.opts.hard > 0) {
-      for (const labels of this.mine(docs, env)) labels.forEach((l) => pool.add(l));
+      for (const labels of await this.mine(docs, env)) labels.forEach((l) => pool.add(l));
     }
     pool.addUniform(env.Y, docs, this.opts.uniform, rng);
     return pool.plan(env.Y, docs);
   }
 
   /** For each document seen before, its `hard` highest-scoring labels that are not its positives. */
-  private mine(docs: Int32Array, env: SamplerEnv): number[][] {
+  private async mine(docs: Int32Array, env: SamplerEnv): Promise<number[][]> {
     const seen = Array.from(docs).filter((d) => env.bank.seen[d] > 0);
     if (seen.length === 0 || !this.labelEmb) return [];
     const dim = env.bank.dim;
     const L = this.labelEmb.length / dim;
     const k = Math.min(L, this.opts.hard + 16);
-    const queries = mat(seen.length, dim, env.bank.rows(seen));
+    const queries = env.bank.rows(seen);
     // (an IVF list scan may find fewer than k labels: its empty slots hold index −1)
-    const top = this.ivf ? this.ivf.search(queries, k) : exactTopK(queries, mat(L, dim, this.labelEmb), k);
+    const top = this.ivf ? this.ivf.search(mat(seen.length, dim, queries), k) : await this.exact!.search(queries, k, { refine: true });
     return seen.map((d, q) => {
       const out: number[] = [];
       for (let j = 0; j < k && out.length < this.opts.hard; j++) {
@@ -101,6 +108,11 @@ abstract class MinedSampler implements Sampler {
       }
       return out;
     });
+  }
+
+  release(): void {
+    this.exact?.release();
+    this.exact = null;
   }
 
   stateBytes(env: SamplerEnv): number {

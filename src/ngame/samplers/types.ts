@@ -7,7 +7,7 @@
 import type { CSR } from '../data';
 import type { EpochBatches, MemoryBank } from '../batching';
 import type { Rng } from '../../util/rng';
-import type { Tensor } from '../../tensor';
+import type { Backend, Tensor } from '../../tensor';
 
 export type SamplerName = 'random' | 'ngame' | 'ance' | 'mips-uniform' | 'mips' | 'meta';
 
@@ -33,6 +33,8 @@ export interface SamplerEnv {
   bank: MemoryBank;
   /** Encodes every label with the current encoder: (labels × dim) row-major, unit rows. */
   encodeAllLabels(): Promise<Float32Array>;
+  /** The training backend (the mined samplers search the label table on it). */
+  backend: Backend;
   /** Global step counter (batches done so far). */
   step: number;
   seed: number;
@@ -57,4 +59,6 @@ export interface Sampler {
    * failed): update the sampler's own parameters from their gradients, then release them.
    */
   afterStep?(ok: boolean): Promise<void>;
+  /** Optional: frees what the sampler keeps on the backend between steps; called once M1 ends. */
+  release?(): void;
 }

@@ -16,7 +16,7 @@ function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
   const N = p.Y.rows;
   const bank = new MemoryBank(N, p.dim);
   bank.update(Int32Array.from({ length: N }, (_, i) => i), p.docs);
-  return { Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, step: 0, seed, encodeAllLabels: async () => p.labels };
+  return { Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, backend: cpu, step: 0, seed, encodeAllLabels: async () => p.labels };
 }
 
 /** Groups sorted by score bankRow · W_gᵀ, best first (ties to the lower index): the brute-force reference. */

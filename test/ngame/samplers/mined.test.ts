@@ -1,24 +1,31 @@
-// The mined samplers (ance, mips-uniform, mips) with an IVF index over the label table instead of
-// exact search: scanning every list gives exactly the exact-search plans, scanning one list still
-// never turns a positive into a negative, and the run config rejects a bad `mining` block.
-import { describe, expect, it } from 'vitest';
+// The mined samplers (ance, mips-uniform, mips): their exact search on the WebGPU backend plans
+// exactly what the host's exact search plans; with an IVF index over the label table instead,
+// scanning every list gives exactly the exact-search plans, scanning one list still never turns a
+// positive into a negative, and the run config rejects a bad `mining` block.
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryBank, trainableDocuments, isPositive } from '../../../src/ngame/batching';
 import { makeSampler, type BatchPlan, type MiningSearch, type SamplerEnv } from '../../../src/ngame/samplers';
 import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
 import { DEFAULT_RUN, mergeConfig } from '../../../src/ngame/run-config';
 import { Rng } from '../../../src/util/rng';
+import { CpuBackend, type Backend } from '../../../src/tensor';
+import { WebGpuBackend } from '../../../src/tensor/webgpu/backend';
+import { closeGpu } from '../../../src/kernels/webgpu/device';
 
-function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
+afterAll(closeGpu);
+const cpu = new CpuBackend();
+
+function env(p: Planted, batchSize: number, seed: number, backend: Backend = cpu): SamplerEnv {
   const N = p.Y.rows;
   const bank = new MemoryBank(N, p.dim);
   bank.update(Int32Array.from({ length: N }, (_, i) => i), p.docs);
-  return { Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, step: 0, seed, encodeAllLabels: async () => p.labels };
+  return { Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, backend, step: 0, seed, encodeAllLabels: async () => p.labels };
 }
 
 /** Every batch plan of one epoch after the warm-up (epoch 1), from a fresh sampler and RNG. */
-async function plans(name: string, p: Planted, B: number, seed: number, search: MiningSearch): Promise<BatchPlan[]> {
-  const e = env(p, B, seed);
+async function plans(name: string, p: Planted, B: number, seed: number, search: MiningSearch, backend: Backend = cpu): Promise<BatchPlan[]> {
+  const e = env(p, B, seed, backend);
   const s = makeSampler(name, undefined, search);
   const rng = new Rng(seed);
   const out: BatchPlan[] = [];
@@ -26,12 +33,28 @@ async function plans(name: string, p: Planted, B: number, seed: number, search: 
     out.push(await s.plan(b, e, rng));
     e.step++;
   }
+  s.release?.();
   return out;
 }
 
 const MINED = ['ance', 'mips-uniform', 'mips'] as const;
 // 30 labels: nlist 5 lists of about 6, which the document's top-k (hard + 16 ≥ 20) overflows.
 const problem = (seed: number) => plantedProblem({ groups: 5, docsPerGroup: 7, labelsPerGroup: 6, positivesPerDoc: 2, dim: 8, noise: 0.3, seed });
+
+describe('mined samplers with exact search on the WebGPU backend', () => {
+  it('plan exactly what the host search plans (same labels, same order)', async () => {
+    const gpu = await WebGpuBackend.create();
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...MINED), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 999 }), async (name, B, seed) => {
+      const p = problem(seed);
+      const exact = { index: 'exact', nlist: 0, nprobe: 0 } as const;
+      const host = await plans(name, p, B, seed, exact, cpu);
+      const dev = await plans(name, p, B, seed, exact, gpu);
+      expect(dev.map((q) => Array.from(q.labels))).toEqual(host.map((q) => Array.from(q.labels)));
+      expect(dev.map((q) => Array.from(q.targets))).toEqual(host.map((q) => Array.from(q.targets)));
+    }), { seed: 9, numRuns: 15 });
+    expect(gpu.memory().liveBytes).toBe(0); // release() gave the label table back
+  });
+});
 
 describe('mined samplers with an IVF index', () => {
   it('scanning every list (nprobe = nlist) gives the exact-search plans', async () => {

@@ -6,13 +6,16 @@ import { makeSampler, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../
 import { hardestNegative, negativeHardness } from '../../../src/ngame/diagnostics';
 import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
 import { Rng } from '../../../src/util/rng';
+import { CpuBackend } from '../../../src/tensor';
+
+const cpu = new CpuBackend();
 
 function env(p: Planted, batchSize: number, seed: number): SamplerEnv {
   const N = p.Y.rows;
   const bank = new MemoryBank(N, p.dim);
   bank.update(Int32Array.from({ length: N }, (_, i) => i), p.docs);
   return {
-    Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, step: 0, seed,
+    Y: p.Y, docs: trainableDocuments(p.Y).docs, batchSize, bank, backend: cpu, step: 0, seed,
     encodeAllLabels: async () => p.labels,
   };
 }
