@@ -7,6 +7,7 @@ import type { BinaryOp } from './op-types';
 import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
 import { numel } from '../util/shape';
 import type { Kernel, Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 import { checkStrided, coalesceDims, elementwiseLaunch, launchBlocks, stridedLoopWgsl, stridedOffsets, stridedUniformStruct, stridedUniforms, wgslType } from './layout';
 
 function floatOp(op: BinaryOp, a: number, b: number): number {
@@ -90,7 +91,7 @@ function binaryExpr(op: BinaryOp, t: string): string {
 
 function checkBuffers(where: string, dtype: DType, ...pairs: [string, GPUBuffer][]): void {
   for (const [name, b] of pairs) {
-    if (b.size % 4 !== 0) throw new Error(`${where}: buffer ${name} of ${b.size} bytes does not hold ${dtype} elements`);
+    if (bytesOf(b) % 4 !== 0) throw new Error(`${where}: buffer ${name} of ${bytesOf(b)} bytes does not hold ${dtype} elements`);
   }
 }
 
@@ -102,8 +103,8 @@ export function binaryGpu(
   const t = wgslType(dtype);
   const where = `binaryGpu(${op})`;
   checkBuffers(where, dtype, ['a', a], ['b', b]);
-  checkStrided(`${where} a`, a.size / 4, outShape, aStrides, 0);
-  checkStrided(`${where} b`, b.size / 4, outShape, bStrides, 0);
+  checkStrided(`${where} a`, bytesOf(a) / 4, outShape, aStrides, 0);
+  checkStrided(`${where} b`, bytesOf(b) / 4, outShape, bStrides, 0);
   const n = numel(outShape);
   const out = rt.alloc(n * BYTES[dtype]);
   if (n === 0) return out;
@@ -132,9 +133,9 @@ export function whereGpu(
   wgslType(dtype);
   const ct = wgslType(condDtype);
   checkBuffers('whereGpu', dtype, ['cond', cond], ['a', a], ['b', b]);
-  checkStrided('whereGpu cond', cond.size / 4, outShape, cStrides, 0);
-  checkStrided('whereGpu a', a.size / 4, outShape, aStrides, 0);
-  checkStrided('whereGpu b', b.size / 4, outShape, bStrides, 0);
+  checkStrided('whereGpu cond', bytesOf(cond) / 4, outShape, cStrides, 0);
+  checkStrided('whereGpu a', bytesOf(a) / 4, outShape, aStrides, 0);
+  checkStrided('whereGpu b', bytesOf(b) / 4, outShape, bStrides, 0);
   const n = numel(outShape);
   const out = rt.alloc(n * BYTES[dtype]);
   if (n === 0) return out;

@@ -10,6 +10,7 @@
 import type { UnaryOp } from './op-types';
 import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
 import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 import { dropThreshold, hash32, HASH_WGSL } from './random';
 import { elementwiseLaunch, ENTRY_PARAMS_WGSL, FLAT_GROUP_WGSL, launchBlocks, scalarBits, wgslType, type Launch } from './layout';
 
@@ -233,7 +234,7 @@ function derivExpr(op: UnaryOp): string {
 function elementCount(where: string, n: number, buffers: GPUBuffer[], dtype: DType): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${where}: n must be a non-negative integer, got ${n}`);
   for (const b of buffers) {
-    if (b.size < n * BYTES[dtype]) throw new Error(`${where}: a ${b.size}-byte buffer is too small for ${n} ${dtype} elements`);
+    if (bytesOf(b) < n * BYTES[dtype]) throw new Error(`${where}: a ${bytesOf(b)}-byte buffer is too small for ${n} ${dtype} elements`);
   }
 }
 

@@ -12,6 +12,7 @@
 
 import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 
 /** Most tokens one invocation sums in one pass: (4 + 1) · 8192 loop iterations < 65,535. */
 export const BAG_CHUNK = 8192;
@@ -185,7 +186,7 @@ export function embeddingBagGpu(
 ): GPUBuffer {
   const fn = 'embeddingBagGpu';
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`${fn}: bad cols = ${cols}`);
-  if (table.size < numRows * cols * 4) throw new Error(`${fn}: table holds ${table.size} bytes, (${numRows}, ${cols}) f32 needs ${numRows * cols * 4}`);
+  if (bytesOf(table) < numRows * cols * 4) throw new Error(`${fn}: table holds ${bytesOf(table)} bytes, (${numRows}, ${cols}) f32 needs ${numRows * cols * 4}`);
   validateBags(fn, ids, weights, offsets, B, numRows);
   const w = weights instanceof Float32Array ? weights : Float32Array.from(weights);
   const plan = bagChunks(offsets, B, chunk);

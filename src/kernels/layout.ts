@@ -9,6 +9,7 @@
 import { allocArray, BYTES, dtypeOf, type DType, type TypedArray } from '../util/dtype';
 import { numel, shapeStr } from '../util/shape';
 import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 
 export const MAX_RANK = 6;
 
@@ -252,7 +253,7 @@ ${stridedLoopWgsl(1, rank, l, 'y[i] = x[o0];')}`;
 /** GPU twin of stridedRef (any 32-bit dtype, moved as bits). */
 export function stridedGpu(rt: Runtime, x: GPUBuffer, outShape: readonly number[], strides: readonly number[], offset: number, dtype: DType): GPUBuffer {
   wgslType(dtype);
-  checkStrided('stridedGpu', x.size / 4, outShape, strides, offset);
+  checkStrided('stridedGpu', bytesOf(x) / 4, outShape, strides, offset);
   const n = numel(outShape);
   const out = rt.alloc(n * BYTES[dtype]);
   if (n === 0) return out;
@@ -302,7 +303,7 @@ fn main(${ENTRY_PARAMS_WGSL}) {
 /** GPU twin of concat2Ref (any 32-bit dtype, moved as bits). */
 export function concat2Gpu(rt: Runtime, a: GPUBuffer, b: GPUBuffer, outer: number, la: number, lb: number, inner: number, dtype: DType): GPUBuffer {
   wgslType(dtype);
-  checkConcat('concat2Gpu', a.size / 4, b.size / 4, outer, la, lb, inner);
+  checkConcat('concat2Gpu', bytesOf(a) / 4, bytesOf(b) / 4, outer, la, lb, inner);
   const n = outer * (la + lb) * inner;
   const out = rt.alloc(n * BYTES[dtype]);
   if (n === 0) return out;

@@ -13,6 +13,7 @@
 import type { MatmulParams } from './op-types';
 import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
 import { UniformWriter, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 import { naiveGroups, naiveWgsl } from './matmul-naive';
 import { blockedGroups, blockedVec4Ok, blockedWgsl, type BlockedConfig } from './matmul-blocked';
 import { tiledGroups, tiledWgsl, tiledWorkgroup, type TiledConfig } from './matmul-tiled';
@@ -135,7 +136,7 @@ function matmulUniforms(p: MatmulParams): ArrayBuffer {
  * Records one dispatch; the variant is the adapter's choice unless `opts.variant` forces one.
  */
 export function matmulGpu(rt: Runtime, a: GPUBuffer, b: GPUBuffer, p: MatmulParams, opts: MatmulOptions = {}): GPUBuffer {
-  checkMatmulParams(p, Math.floor(a.size / 4), Math.floor(b.size / 4), 'matmulGpu');
+  checkMatmulParams(p, Math.floor(bytesOf(a) / 4), Math.floor(bytesOf(b) / 4), 'matmulGpu');
   const maxGroups = rt.limits.maxComputeWorkgroupsPerDimension;
   if (p.batch > maxGroups) throw new Error(`matmulGpu: batch ${p.batch} exceeds the adapter's ${maxGroups} workgroups per dimension`);
   const cfg = matmulConfig(rt);

@@ -13,6 +13,7 @@
 import type { AdamHyper } from './op-types';
 import type { TypedArray } from '../util/dtype';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 
 function checkSame(fn: string, param: TypedArray, others: Record<string, TypedArray>): void {
   for (const [name, a] of Object.entries(others)) {
@@ -126,7 +127,7 @@ function hyper(w: UniformWriter, h: AdamHyper): ArrayBuffer {
 export function adamwGpu(rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: GPUBuffer, v: GPUBuffer, n: number, h: AdamHyper): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`adamwGpu: bad n = ${n}`);
   for (const [name, b] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
-    if (b.size < n * 4) throw new Error(`adamwGpu: ${name} holds ${b.size} bytes, n = ${n} needs ${n * 4}`);
+    if (bytesOf(b) < n * 4) throw new Error(`adamwGpu: ${name} holds ${bytesOf(b)} bytes, n = ${n} needs ${n * 4}`);
   }
   rt.run(ADAMW, {
     buffers: [param, grad, m, v],
@@ -143,10 +144,10 @@ export function adamRowsGpu(
   rt: Runtime, param: GPUBuffer, grad: GPUBuffer, m: GPUBuffer, v: GPUBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false,
 ): void {
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`adamRowsGpu: bad cols = ${cols}`);
-  if (compact && grad.size < rows.length * cols * 4) {
-    throw new Error(`adamRowsGpu: compact grad holds ${grad.size} bytes, rows · cols = ${rows.length} · ${cols} f32 need ${rows.length * cols * 4}`);
+  if (compact && bytesOf(grad) < rows.length * cols * 4) {
+    throw new Error(`adamRowsGpu: compact grad holds ${bytesOf(grad)} bytes, rows · cols = ${rows.length} · ${cols} f32 need ${rows.length * cols * 4}`);
   }
-  const numRows = Math.floor(param.size / 4 / cols);
+  const numRows = Math.floor(bytesOf(param) / 4 / cols);
   for (let j = 0; j < rows.length; j++) {
     if (!Number.isInteger(rows[j]) || rows[j] < 0 || rows[j] >= numRows) {
       throw new Error(`adamRowsGpu: rows[${j}] = ${rows[j]} is out of range [0, ${numRows})`);

@@ -6,6 +6,7 @@
 import type { ReduceOp } from './op-types';
 import { allocArray, BYTES, dtypeOf, isFloat, type DType, type TypedArray } from '../util/dtype';
 import { UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 import { fillGpu } from './elementwise';
 import { ENTRY_PARAMS_WGSL, FLAT_GROUP_WGSL, scalarBits, wgslType } from './layout';
 
@@ -194,7 +195,7 @@ export function reduceGpu(
   rt: Runtime, op: ReduceOp, x: GPUBuffer, outer: number, len: number, inner: number, dtype: DType, opts: ReduceOptions = {},
 ): GPUBuffer {
   const t = wgslType(dtype);
-  checkReduce('reduceGpu', x.size / 4, outer, len, inner);
+  checkReduce('reduceGpu', bytesOf(x) / 4, outer, len, inner);
   const llvmpipe = rt.ctx.kind === 'llvmpipe';
   const variant: ReduceVariant = opts.variant ?? (!llvmpipe && inner === 1 ? 'workgroup' : 'serial');
   const wg = llvmpipe ? 64 : 256;

@@ -22,6 +22,7 @@
 import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
 import { TopKHeap, type TopK } from '../util/topk';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
+import { bytesOf } from './webgpu/pool';
 
 function checkArgs(fn: string, x: ArrayLike<number>, rows: number, cols: number, k: number): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
@@ -223,7 +224,7 @@ type Result = TopK<GPUBuffer, GPUBuffer>;
  * i32 (rows, k), identical to topkRef, for any 1 <= k <= cols.
  */
 export function topkGpu(rt: Runtime, x: GPUBuffer, rows: number, cols: number, k: number, opts: TopkOptions = {}): Result {
-  checkArgs('topkGpu', { length: x.size / 4 }, rows, cols, k);
+  checkArgs('topkGpu', { length: bytesOf(x) / 4 }, rows, cols, k);
   if (opts.chunk !== undefined && (!Number.isInteger(opts.chunk) || opts.chunk < 1)) throw new Error(`topkGpu: bad chunk ${opts.chunk}`);
   const passK = opts.passK ?? TOPK_PASS_K;
   if (!Number.isInteger(passK) || passK < 1 || passK > TOPK_PASS_K) throw new Error(`topkGpu: passK = ${passK} must be in [1, ${TOPK_PASS_K}]`);

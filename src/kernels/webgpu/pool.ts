@@ -1,7 +1,37 @@
-// An exact-size GPU buffer pool. Released buffers are parked by byte size and handed out again
-// for the next request of the same size, so a training step that allocates the same shapes every
-// iteration reuses the same buffers and GPU memory stays flat. Nothing here depends on garbage
-// collection: a buffer returns to the pool only through an explicit release.
+// A size-class GPU buffer pool. A request is rounded up to its size class (a multiple of 16
+// bytes up to 256, above that four classes per power of two: 1.25, 1.5, 1.75 and 2 × 2^n, so at
+// most 25% more than asked); released buffers are parked by class and handed out again for the
+// next request of the same class. A training step whose shapes repeat reuses the same buffers,
+// and so does one whose shapes vary a little from batch to batch (a bag batch's token count, a
+// mined label pool's size): with exact sizes each such step made new buffers, and Dawn's
+// createBuffer (with its zero fill) took a quarter of a mined sampler's step on llvmpipe. GPU
+// memory stays flat. Nothing here depends on garbage collection: a buffer returns to the pool
+// only through an explicit release. Kernels bound their work by the tensor's shape, never by the
+// buffer's size (no WGSL arrayLength), so a larger buffer than asked is harmless.
+
+/** The bytes each pooled buffer was last acquired for (its tensor's size; the buffer may be larger). */
+const requested = new WeakMap<GPUBuffer, number>();
+
+/**
+ * The bytes a buffer holds for its current owner: what was asked of the pool (rounded up to 4),
+ * or the buffer's size for one made elsewhere. Kernels check their arguments against this, so
+ * reading past a tensor is caught even when its buffer is larger.
+ */
+export function bytesOf(buf: GPUBuffer): number {
+  return requested.get(buf) ?? buf.size;
+}
+
+/** Bytes allocated for a request of `bytes` (never more than `limit` when the request fits it). */
+export function sizeClass(bytes: number, limit = Infinity): number {
+  const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  let cls: number;
+  if (size <= 256) cls = Math.ceil(size / 16) * 16;
+  else {
+    const step = 2 ** (Math.floor(Math.log2(size - 1)) - 2); // a quarter of the power of two below
+    cls = Math.ceil(size / step) * step;
+  }
+  return cls > limit && size <= limit ? size : cls;
+}
 
 export interface PoolStats {
   liveBytes: number;
@@ -16,10 +46,15 @@ export class BufferPool {
   /** Buffers to destroy once the work that may still read them has been submitted. */
   private doomed: GPUBuffer[] = [];
 
+  /** Buffers made by createBuffer so far (a pool that works makes none in a steady state). */
+  created = 0;
+
   constructor(
     private device: GPUDevice,
     /** Most bytes parked in the pool; beyond it released buffers are destroyed. */
     private capBytes: number,
+    /** Largest size a class may round up to (the device's storage binding limit). */
+    private limitBytes = Infinity,
   ) {}
 
   static usage(): GPUBufferUsageFlags {
@@ -27,14 +62,14 @@ export class BufferPool {
   }
 
   /**
-   * A buffer of at least `bytes` (rounded up to 4). `avoid`: parked buffers not to hand out (the
+   * A buffer of at least `bytes` (its size class). `avoid`: parked buffers not to hand out (the
    * runtime passes the buffers bound by recorded-but-unsubmitted work when the caller will write
    * to the buffer from the host); when every parked buffer of the size is avoided a new one is
    * made. The pool then holds at most one extra buffer per such write in a step, reused from the
    * next step on, so it stops growing after the first steps.
    */
   acquire(bytes: number, label: string, avoid?: ReadonlySet<GPUBuffer>): GPUBuffer {
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const size = sizeClass(bytes, this.limitBytes);
     const list = this.free.get(size);
     let buf: GPUBuffer | undefined;
     if (list && list.length > 0) {
@@ -49,8 +84,10 @@ export class BufferPool {
       this.stats.pooledBytes -= size;
     } else {
       buf = this.device.createBuffer({ size, usage: BufferPool.usage(), label });
+      this.created++;
     }
     this.live.add(buf);
+    requested.set(buf, Math.max(4, Math.ceil(bytes / 4) * 4));
     this.stats.liveBytes += size;
     if (this.stats.liveBytes > this.stats.peakBytes) this.stats.peakBytes = this.stats.liveBytes;
     return buf;

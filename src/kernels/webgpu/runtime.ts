@@ -4,7 +4,7 @@
 //   only at a step boundary (flush) or when data is read, never one submit per op;
 // - a uniform arena: each dispatch's uniforms (shapes, strides, scalars) take a 256-byte slot of
 //   one buffer written once per submit, so one pipeline serves every shape;
-// - the buffer pool (exact sizes, explicit release) and readbacks (one map per read request).
+// - the buffer pool (size classes, explicit release) and readbacks (one map per read request).
 // Kernels are data: a name, a WGSL source, the buffers to bind, uniforms and a workgroup count.
 
 import { BufferPool } from './pool';
@@ -77,7 +77,7 @@ export class Runtime {
 
   constructor(readonly ctx: GpuContext, poolCapBytes = 1 << 30) {
     this.device = ctx.device;
-    this.pool = new BufferPool(this.device, poolCapBytes);
+    this.pool = new BufferPool(this.device, poolCapBytes, this.device.limits.maxStorageBufferBindingSize);
     this.arena = this.device.createBuffer({
       size: SLOT * ARENA_SLOTS,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,

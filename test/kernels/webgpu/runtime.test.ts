@@ -39,7 +39,7 @@ describe('webgpu runtime: uploads and submits', () => {
     const data = new Rng(4);
     const eye = T.keep(T.tensor(Float32Array.from({ length: (B / 2) ** 2 }, (_, i) => (i % (B / 2 + 1) === 0 ? 1 : 0)), [B / 2, B / 2], { backend: be }));
     // The same batch every step (as bench/encoder.ts): new batches upload row lists of new
-    // lengths, which the exact-size pool meets with new buffers; that is not what is tested here.
+    // lengths, which may fall in new size classes; that is tested below, not here.
     const ids = new Int32Array(B * L);
     const mask = new Uint8Array(B * L);
     for (let b = 0; b < B; b++) {
