@@ -110,9 +110,13 @@ abstract class MinedSampler implements Sampler {
     });
   }
 
+  /** Frees the device's label table; a later plan() refreshes from scratch. */
   release(): void {
     this.exact?.release();
     this.exact = null;
+    this.labelEmb = null;
+    this.ivf = null;
+    this.builtAt = -Infinity;
   }
 
   stateBytes(env: SamplerEnv): number {
