@@ -68,7 +68,7 @@ describe('commands in README.md and docs/', () => {
 
   it('each report under docs/results is what ngame report makes from the run logs beside it', () => {
     // docs/results.md cites these reports and their runs/ logs: both must be committed, and agree.
-    const reports = ['docs/results', 'docs/results/debian', 'docs/results/foldoc-8', 'docs/results/foldoc-seeds', 'docs/results/bag-foldoc', 'docs/results/bag-foldoc-seeds', 'docs/results/bag-debian-seeds'];
+    const reports = ['docs/results', 'docs/results/debian', 'docs/results/foldoc-8', 'docs/results/foldoc-seeds', 'docs/results/bag-foldoc', 'docs/results/bag-foldoc-seeds', 'docs/results/bag-debian-seeds', 'docs/results/bag-debian'];
     const out = mkdtempSync(join(tmpdir(), 'ngame-report-'));
     try {
       for (const r of reports) {
