@@ -75,7 +75,10 @@ export class BackendIndex {
     return refineExact(queries, this.items, dim, await this.deviceTopK(queries, nq, kc), k, this.maxItemNorm());
   }
 
-  /** The device's own top-k: matmul and the top-k kernel per (query chunk, item chunk), merged on the host. */
+  /**
+   * The device's own top-k: matmul and the top-k kernel per (query chunk, item chunk), every
+   * item chunk recorded before the first read (one submit per query chunk), merged on the host.
+   */
   private async deviceTopK(queries: Float32Array, nq: number, k: number): Promise<TopK> {
     const { dim, backend } = this;
     const indices = new Int32Array(nq * k);
@@ -83,23 +86,26 @@ export class BackendIndex {
     for (let q0 = 0; q0 < nq; q0 += this.qChunk) {
       const q1 = Math.min(q0 + this.qChunk, nq);
       const qn = q1 - q0;
-      // Candidates from every item chunk: (qn, chunks*k')
+      // Candidates from every item chunk: (qn, k') each, k' = min(k, chunk rows).
+      const tops = T.noGrad(() => T.scope(() => {
+        const Q = T.tensor(queries.subarray(q0 * dim, q1 * dim), [qn, dim], { backend });
+        // each chunk's scores are released once its top-k is recorded: the next chunk reuses them
+        return this.chunks.map(({ X }) => T.scope(() => T.topk(T.matmul(Q, X, { transB: true }), Math.min(k, X.shape[0]))));
+      }));
       const candIdx: Int32Array[] = [];
       const candVal: Float32Array[] = [];
-      const Q = T.keep(T.tensor(queries.subarray(q0 * dim, q1 * dim), [qn, dim], { backend }));
       try {
-        for (const { start, X } of this.chunks) {
-          const kk = Math.min(k, X.shape[0]);
-          const r = T.noGrad(() => T.scope(() => T.topk(T.matmul(Q, X, { transB: true }), kk)));
-          const [v, ix] = [await r.values.data(), await r.indices.data()];
-          r.values.release();
-          r.indices.release();
-          for (let j = 0; j < ix.length; j++) ix[j] += start;
-          candIdx.push(ix as Int32Array);
-          candVal.push(v as Float32Array);
+        for (let c = 0; c < tops.length; c++) {
+          const ix = (await tops[c].indices.data()) as Int32Array;
+          for (let j = 0; j < ix.length; j++) ix[j] += this.chunks[c].start;
+          candIdx.push(ix);
+          candVal.push((await tops[c].values.data()) as Float32Array);
         }
       } finally {
-        Q.release();
+        for (const t of tops) {
+          t.values.release();
+          t.indices.release();
+        }
       }
       mergeCandidates(candIdx, candVal, qn, k, q0, indices, values);
     }
