@@ -9,9 +9,12 @@
 import { constants } from 'node:os';
 import type { Reporter } from '../ngame/run';
 
+const TRAIN_HINT = 'continue the run with the same command and --resume';
+
 export class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`stopped by ${signal}: the run directory keeps the checkpoint of the last finished M1 epoch; continue the run with the same command and --resume`);
+  /** `hint`: how to continue (train: add --resume; compare: run the same command again). */
+  constructor(readonly signal: NodeJS.Signals, hint = TRAIN_HINT) {
+    super(`stopped by ${signal}: the run directory keeps the checkpoint of the last finished M1 epoch; ${hint}`);
   }
   /** 128 + the signal number, as a shell reports a process ended by that signal. */
   get exitCode(): number {

@@ -66,6 +66,35 @@ describe('signals stop a training at a safe point, and nothing keeps running', (
   }
 });
 
+describe('an interrupted compare continues where it stopped', () => {
+  it('SIGTERM, then the same command: the unfinished run resumes from its checkpoint, not from scratch', async () => {
+    const out = join(dir, 'cmp-sig');
+    const run = join(out, 'random');
+    const args = ['compare', '--config', cfg, '--samplers', 'random', '--epochs', '40', '--m2-epochs', '0', '--out', out, '--quiet'];
+    const { child, done } = start(args);
+    for (let i = 0; i < 600 && !existsSync(join(run, 'checkpoint', 'latest.json')); i++) await sleep(50);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, r.err).toBe(143);
+    expect(r.err).toMatch(/stopped by SIGTERM: .*run the same command again/);
+    const before = runLog(run).filter((e) => e.stage === 'M1').length;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(40);
+
+    const resume = await ngame([...args, '--resume']);
+    expect(resume.code).toBe(2);
+    expect(resume.err).toMatch(/compare continues unfinished runs .* by itself: drop --resume/);
+
+    const again = await ngame(args);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/random: unfinished with this configuration, continued from its checkpoint/);
+    const log = runLog(run);
+    // Every epoch once: the ones before the signal were kept, not trained again.
+    expect(log.filter((e) => e.stage === 'M1').map((e) => e.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(log.find((e) => e.stage === 'final')).toMatchObject({ resumedAtEpoch: before });
+  });
+});
+
 describe('a run directory is touched only by a valid run, and replaced only with --force', () => {
   it('refuses to overwrite a finished run; failed runs (bad data, bad batch size) leave it as it was', async () => {
     const run = copyRun('keep');

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { runTraining } from '../../ngame/run';
-import { isFinishedWith } from '../../ngame/run-dir';
+import { hasRunConfig, isFinished, runDirState } from '../../ngame/run-dir';
 import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
-import { stopOnSignals } from '../interrupt';
+import { Interrupted, stopOnSignals } from '../interrupt';
 import { closeGpu } from '../../kernels/webgpu/device';
 import { buildConfig, parseFlags } from './train';
 
@@ -22,10 +22,12 @@ With --seeds (which replaces --seed), every sampler runs once per seed, into
 DIR/<sampler>-<seed>, and the report adds each sampler's mean ± sd over the seeds and a paired
 t-test of each sampler against random batching (or the first sampler) over the seeds.
 
-A run directory that already holds a finished run (its log.jsonl has the final record)
-with the same configuration is kept, not trained again: an interrupted comparison is continued
-by running the same command again. Any other run in DIR/<sampler> is replaced. SIGINT or SIGTERM
-stops the comparison after the current training step (exit code 130 / 143).
+An interrupted comparison is continued by running the same command again: a run directory
+that holds a finished run (its log.jsonl has the final record) of the same configuration is
+kept, not trained again, and an unfinished one of the same configuration continues from its
+checkpoint (the last finished M1 epoch), as 'train --resume' would. Any other run in
+DIR/<sampler> is replaced; --force replaces every one. SIGINT or SIGTERM stops the comparison
+after the current training step (exit code 130 / 143).
 
 examples:
   ngame compare --out runs/compare
@@ -52,6 +54,8 @@ export const compareCommand: Command = {
     if (s2.list && (s2.list.length === 0 || s2.list.some((v) => !/^\d+$/.test(v)))) throw new UsageError(`--seeds: expected non-negative integers separated by commas, got '${s2.list.join(',')}'`);
     const values = parseFlags(s2.rest);
     if (!values.out) throw new UsageError('--out is required');
+    if (values.resume === true) throw new UsageError('compare continues unfinished runs of the same configuration by itself: drop --resume (or pass --force to train every run afresh)');
+    const force = values.force === true;
     const base = buildConfig(values);
     const dirs: string[] = [];
     const stop = stopOnSignals(consoleReporter(values.quiet === true));
@@ -60,12 +64,20 @@ export const compareCommand: Command = {
         for (const s of samplers) {
           const cfg = { ...base, seed, sampler: s as typeof base.sampler, m1: { ...base.m1, evalEvery: base.m1.evalEvery || 1 } };
           const dir = join(values.out as string, s2.list ? `${s}-${seed}` : s);
-          if (isFinishedWith(dir, cfg)) console.log(`${dir}: finished already with this configuration, kept`);
+          const same = !force && hasRunConfig(dir, cfg);
+          if (same && isFinished(dir)) console.log(`${dir}: finished already with this configuration, kept`);
+          else if (same && runDirState(dir).kind === 'unfinished') {
+            console.log(`${dir}: unfinished with this configuration, continued from its checkpoint`);
+            await runTraining(cfg, dir, stop.reporter, { resume: true });
+          }
           // DIR/<sampler> belongs to the comparison: a run there of another configuration is replaced.
           else await runTraining(cfg, dir, stop.reporter, { force: true });
           dirs.push(dir);
         }
       }
+    } catch (e) {
+      if (e instanceof Interrupted) throw new Interrupted(e.signal, 'run the same command again to continue the comparison from it');
+      throw e;
     } finally {
       stop.dispose();
       await closeGpu();

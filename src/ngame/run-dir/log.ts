@@ -107,14 +107,23 @@ export function isFinished(dir: string): boolean {
   }
 }
 
-/** Whether `dir` holds a finished run of exactly `cfg` (compare keeps such runs). */
-export function isFinishedWith(dir: string, cfg: RunConfig): boolean {
+/**
+ * Whether `dir`/config.json holds exactly `cfg`, whatever its key order (false when it is missing
+ * or unreadable): compare keeps a finished run of its configuration and continues an unfinished one.
+ */
+export function hasRunConfig(dir: string, cfg: RunConfig): boolean {
   const saved = join(dir, CONFIG_FILE);
-  if (!existsSync(saved) || !isFinished(dir)) return false;
+  if (!existsSync(saved)) return false;
   // Key order differs between a config read back and one built from flags: compare sorted.
   const canon = (c: unknown) => JSON.stringify(c, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
-  return canon(readRunConfig(saved)) === canon(checkConfig(cfg));
+  const want = canon(checkConfig(cfg));
+  try {
+    return canon(readRunConfig(saved)) === want;
+  } catch {
+    return false; // a damaged config.json is no match
+  }
 }
+
 
 /** Seconds of the M1 epochs before `epoch` already logged in `dir` (a resumed run counts them too). */
 export function loggedM1Seconds(dir: string, epoch: number): number {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  appendLogRecord, isFinished, isFinishedWith, loggedM1Seconds, readRunLog, runDirState, writeFinalRecord, writeRunConfig,
+  appendLogRecord, hasRunConfig, isFinished, loggedM1Seconds, readRunLog, runDirState, writeFinalRecord, writeRunConfig,
   type FinalRecord, type M1EpochRecord, type M2EpochRecord,
 } from '../../../src/ngame/run-dir';
 import { DEFAULT_RUN } from '../../../src/ngame/run-config';
@@ -72,14 +72,16 @@ describe('log.jsonl', () => {
     expect(runDirState(d).kind).toBe('finished');
   });
 
-  it('isFinishedWith compares the saved config, whatever its key order', () => {
+  it('hasRunConfig compares the saved config, whatever its key order', () => {
     const d = fresh();
     writeFinalRecord(d, final);
-    expect(isFinishedWith(d, DEFAULT_RUN)).toBe(false); // no config.json
+    expect(hasRunConfig(d, DEFAULT_RUN)).toBe(false); // no config.json
     const reordered = Object.fromEntries(Object.entries(DEFAULT_RUN).reverse()) as typeof DEFAULT_RUN;
     writeRunConfig(d, reordered);
-    expect(isFinishedWith(d, DEFAULT_RUN)).toBe(true);
-    expect(isFinishedWith(d, { ...DEFAULT_RUN, seed: DEFAULT_RUN.seed + 1 })).toBe(false);
+    expect(hasRunConfig(d, DEFAULT_RUN)).toBe(true);
+    expect(hasRunConfig(d, { ...DEFAULT_RUN, seed: DEFAULT_RUN.seed + 1 })).toBe(false);
+    writeFileSync(join(d, 'config.json'), '{"seed": ');
+    expect(hasRunConfig(d, DEFAULT_RUN)).toBe(false); // a damaged config.json matches nothing
   });
 
   it("a resumed run's earlier M1 time takes the last record of each epoch before it", () => {
