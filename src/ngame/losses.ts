@@ -86,14 +86,31 @@ export function tripletMultiPositive(S: Tensor, targets: Tensor, opts: MultiPosi
  *   ℓ = max(x, 0) − x·t + log(1 + exp(−|x|)).
  */
 export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
+  return T.meanAll(bceTerms(logits, targets));
+}
+
+/** ℓ per entry, the same shape as logits. */
+function bceTerms(logits: Tensor, targets: Tensor): Tensor {
   const softplusNegAbs = T.log(T.shift(T.exp(T.neg(T.abs(logits))), 1));
-  return T.meanAll(T.add(T.sub(T.relu(logits), T.mul(logits, targets)), softplusNegAbs));
+  return T.add(T.sub(T.relu(logits), T.mul(logits, targets)), softplusNegAbs);
+}
+
+/**
+ * BCE with logits over the entries where mask (0/1, the shape of logits) is 1 only:
+ * Σ mask·ℓ / count, count = the number of ones in mask (passed in: it is known on the host,
+ * so the loss needs no readback). The 'bce-own' M1 loss: each document against its own
+ * positives and the negatives drawn for it, as Qaraei & Babbar train, rather than against the
+ * whole pool of the batch (where its one or two positives weigh a few parts in a thousand).
+ */
+export function maskedBceWithLogits(logits: Tensor, targets: Tensor, mask: Tensor, count: number): Tensor {
+  if (!(count > 0)) throw new Error(`maskedBceWithLogits: the mask selects no entry (count ${count})`);
+  return T.scale(T.sumAll(T.mul(bceTerms(logits, targets), mask)), 1 / count);
 }
 
 /** The M1 loss a run asks for: 'auto' lets the sampler decide (resolveM1Loss). */
-export type M1LossChoice = 'auto' | 'triplet' | 'infonce';
+export type M1LossChoice = 'auto' | 'triplet' | 'infonce' | 'bce-own';
 /** The M1 loss that runs. */
-export type M1Loss = 'triplet' | 'infonce' | 'bce';
+export type M1Loss = 'triplet' | 'infonce' | 'bce' | 'bce-own';
 
 /**
  * The one place the M1 loss is decided. An explicit choice runs as asked. 'auto': InfoNCE for

@@ -43,8 +43,10 @@ export interface RunConfig {
    */
   features: { source: 'auto' | 'text' | 'files'; ngrams: number; minDf: number; maxVocab: number };
   /**
-   * M1 loss: 'triplet' (NGAME's), 'infonce' (in-batch softmax), or 'auto': InfoNCE for the
-   * in-batch and ANCE samplers, BCE for the MIPS and meta samplers. From scratch (no pretrained encoder)
+   * M1 loss: 'triplet' (NGAME's), 'infonce' (in-batch softmax), 'bce-own' (BCE over each
+   * document's own positives and drawn negatives; samplers that draw negatives only), or 'auto':
+   * InfoNCE for the in-batch and ANCE samplers, BCE over the batch's whole label pool for the
+   * MIPS and meta samplers. From scratch (no pretrained encoder)
    * the triplet loss collapses every embedding to one direction within a few steps (docs/method.md),
    * so 'auto' is the default here; NGAME's triplet loss is meant for a pretrained start.
    */
@@ -145,7 +147,10 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   };
   if (!SAMPLER_NAMES.includes(c.sampler)) throw new Error(`${where}: sampler must be one of ${SAMPLER_NAMES.join(', ')}, got "${c.sampler}"`);
   if (!['auto', 'cpu', 'webgpu'].includes(c.device)) throw new Error(`${where}: device must be auto, cpu or webgpu, got "${c.device}"`);
-  if (!['auto', 'triplet', 'infonce'].includes(c.m1.loss)) throw new Error(`${where}: m1.loss must be auto, triplet or infonce, got "${c.m1.loss}"`);
+  if (!['auto', 'triplet', 'infonce', 'bce-own'].includes(c.m1.loss)) throw new Error(`${where}: m1.loss must be auto, triplet, infonce or bce-own, got "${c.m1.loss}"`);
+  if (c.m1.loss === 'bce-own' && (c.sampler === 'random' || c.sampler === 'ngame')) {
+    throw new Error(`${where}: m1.loss bce-own needs a sampler that draws negatives per document (ance, mips-uniform, mips or meta), not "${c.sampler}"`);
+  }
   if (c.encoder.kind !== 'bag' && c.encoder.kind !== 'transformer') throw new Error(`${where}: encoder.kind must be bag or transformer, got ${JSON.stringify(c.encoder.kind)}`);
   if (c.pretrained !== null && c.encoder.kind !== 'transformer') throw new Error(`${where}: pretrained needs encoder.kind "transformer", got "${c.encoder.kind}"`);
   if (!['auto', 'text', 'files'].includes(c.features.source)) throw new Error(`${where}: features.source must be auto, text or files, got ${JSON.stringify(c.features.source)}`);

@@ -17,7 +17,7 @@ import { concatBags, corpusBatch, type Corpus } from './corpus';
 import { negativeHardness, type Hardness } from './diagnostics';
 import { embedCorpus } from './embed';
 import { retrieve, testMetrics } from './inference';
-import { bceWithLogits, infoNCE, resolveM1Loss, tripletOHNM, type M1Loss, type M1LossChoice, type TripletOptions } from './losses';
+import { bceWithLogits, infoNCE, maskedBceWithLogits, resolveM1Loss, tripletOHNM, type M1Loss, type M1LossChoice, type TripletOptions } from './losses';
 import type { Metrics } from './metrics';
 import type { BatchPlan, Sampler, SamplerEnv } from './samplers';
 import { Rng } from '../util/rng';
@@ -169,6 +169,7 @@ export class M1Trainer {
       const tg = T.tensor(plan.targets, [B, L], { backend });
       let loss = this.loss === 'infonce' ? infoNCE(S, tg, this.cfg.infoNCETau)
         : this.loss === 'bce' ? bceWithLogits(T.scale(S, this.cfg.bceScale), tg)
+        : this.loss === 'bce-own' ? ownBce(T.scale(S, this.cfg.bceScale), tg, plan, this.sampler.name)
         : tripletOHNM(S, tg, this.cfg.triplet);
       // A sampler with parameters of its own (meta) adds its loss; its gradient reaches the encoder too.
       const aux = this.sampler.auxLoss?.(d, plan, this.env) ?? null;
@@ -246,4 +247,12 @@ export class M1Trainer {
     const scores = await retrieve(this.ctx.backend, docEmb, le, this.ctx.encoder.outDim, 20);
     return testMetrics(scores, this.ctx.data);
   }
+}
+
+/** The 'bce-own' loss of one step: BCE over each document's own candidates (plan.own). */
+function ownBce(logits: T.Tensor, tg: T.Tensor, plan: BatchPlan, sampler: string): T.Tensor {
+  if (!plan.own) throw new Error(`m1.loss bce-own: the ${sampler} sampler draws no negatives per document (use ance, mips-uniform, mips or meta)`);
+  let count = 0;
+  for (const v of plan.own) count += v;
+  return maskedBceWithLogits(logits, tg, T.tensor(plan.own, logits.shape, { backend: logits.backend }), count);
 }

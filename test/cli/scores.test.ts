@@ -134,6 +134,8 @@ describe('runs keep their label texts; texts and flags as users type them', () =
       [['train', '--config', cfg, '--resume', '--out', join(dir, 'fresh')], /--resume: no checkpoint in/],
       [['predict', run, '--device', 'magic'], /--device must be auto, cpu or webgpu, got "magic"/],
       [['eval', run, '--scores-of', 'm1'], /--scores-of needs --write-scores FILE/],
+      [['train', '--config', cfg, '--loss', 'bce-own', '--sampler', 'ngame', '--out', join(dir, 'fresh')], /m1\.loss bce-own needs a sampler that draws negatives per document .*not "ngame"/],
+      [['train', '--config', cfg, '--loss', 'hinge', '--out', join(dir, 'fresh')], /m1\.loss must be auto, triplet, infonce or bce-own, got "hinge"/],
     ];
     for (const [args, msg] of cases) {
       const r = await ngame(args, 'a text\n');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
-import { bceWithLogits, infoNCE, resolveM1Loss, tripletMultiPositive, tripletOHNM } from '../../src/ngame/losses';
+import { bceWithLogits, infoNCE, maskedBceWithLogits, resolveM1Loss, tripletMultiPositive, tripletOHNM } from '../../src/ngame/losses';
 import { cpu, gradCheck } from '../tensor/gradcheck';
 import { Rng } from '../../src/util/rng';
 
@@ -66,7 +66,22 @@ describe('losses', () => {
       expect(gradCheck(([s]) => tripletMultiPositive(s, tg), opts, seed)).toBeLessThan(1e-5);
       expect(gradCheck(([s]) => bceWithLogits(s, tg), opts, seed)).toBeLessThan(1e-6);
       expect(gradCheck(([s]) => infoNCE(s, tg, 0.5), opts, seed)).toBeLessThan(1e-6);
+      const mask = Float64Array.from(Tg, (t, e) => (t || e % 3 === 0 ? 1 : 0));
+      const n = mask.reduce((a, b) => a + b, 0);
+      expect(gradCheck(([s]) => maskedBceWithLogits(s, tg, f64(mask, [B, L]), n), opts, seed)).toBeLessThan(1e-6);
     }), { seed: 7, numRuns: 15 });
+  });
+
+  it('masked BCE: the mean of the per-entry BCE over the entries the mask selects, and never over none', () => {
+    const x = f64(Float64Array.from([-2, 0.5, 3, 1, -1, 4]), [2, 3]);
+    const t = f64(Float64Array.from([1, 0, 0, 0, 1, 0]), [2, 3]);
+    const m = f64(Float64Array.from([1, 1, 0, 0, 1, 1]), [2, 3]);
+    const l = (v: number, y: number) => Math.max(v, 0) - v * y + Math.log1p(Math.exp(-Math.abs(v)));
+    const want = (l(-2, 1) + l(0.5, 0) + l(-1, 1) + l(4, 0)) / 4;
+    expect(maskedBceWithLogits(x, t, m, 4).dataSync()[0]).toBeCloseTo(want, 12);
+    // an all-ones mask is plain BCE
+    expect(maskedBceWithLogits(x, t, f64(new Float64Array(6).fill(1), [2, 3]), 6).dataSync()[0]).toBeCloseTo(bceWithLogits(x, t).dataSync()[0], 12);
+    expect(() => maskedBceWithLogits(x, t, m, 0)).toThrow(/selects no entry/);
   });
 
   it('BCE with logits is stable for large logits and matches the naive formula for small ones', () => {

@@ -183,7 +183,9 @@ export class MetaSampler implements Sampler {
     }
     const pool = new LabelPool(samplePositives(env.Y, docs, rng));
     if (this.active && this.opts.hard > 0) {
-      for (const d of docs) if (env.bank.seen[d] > 0) this.mine(d, env, rng).forEach((l) => pool.add(l));
+      docs.forEach((d, i) => {
+        if (env.bank.seen[d] > 0) this.mine(d, env, rng).forEach((l) => pool.add(l, i));
+      });
     }
     pool.addUniform(env.Y, docs, this.opts.uniform, rng);
     return pool.plan(env.Y, docs);

@@ -84,15 +84,16 @@ abstract class MinedSampler implements Sampler {
     if (!warm && this.opts.hard > 0 && env.step - this.builtAt >= this.opts.refreshEvery) await this.refresh(env);
     const pool = new LabelPool(samplePositives(env.Y, docs, rng));
     if (!warm && this.labelEmb && this.opts.hard > 0) {
-      for (const labels of await this.mine(docs, env)) labels.forEach((l) => pool.add(l));
+      for (const { row, labels } of await this.mine(docs, env)) labels.forEach((l) => pool.add(l, row));
     }
     pool.addUniform(env.Y, docs, this.opts.uniform, rng);
     return pool.plan(env.Y, docs);
   }
 
-  /** For each document seen before, its `hard` highest-scoring labels that are not its positives. */
-  private async mine(docs: Int32Array, env: SamplerEnv): Promise<number[][]> {
-    const seen = Array.from(docs).filter((d) => env.bank.seen[d] > 0);
+  /** For each document seen before (row: its place in the batch), its `hard` highest-scoring labels that are not its positives. */
+  private async mine(docs: Int32Array, env: SamplerEnv): Promise<{ row: number; labels: number[] }[]> {
+    const rows = Array.from(docs.keys()).filter((i) => env.bank.seen[docs[i]] > 0);
+    const seen = rows.map((i) => docs[i]);
     if (seen.length === 0 || !this.labelEmb) return [];
     const dim = env.bank.dim;
     const L = this.labelEmb.length / dim;
@@ -106,7 +107,7 @@ abstract class MinedSampler implements Sampler {
         const l = top.indices[q * k + j];
         if (l >= 0 && !isPositive(env.Y, d, l)) out.push(l);
       }
-      return out;
+      return { row: rows[q], labels: out };
     });
   }
 

@@ -18,6 +18,12 @@ export interface BatchPlan {
   labels: Int32Array;
   /** (B, L) row-major: 1 iff labels[j] is a positive of docs[i]. Never 0 for a positive. */
   targets: Float32Array;
+  /**
+   * (B, L) row-major, from the samplers that draw negatives per document (LabelPool): 1 iff
+   * labels[j] is a positive of docs[i] or was drawn as a negative for it. The 'bce-own' loss
+   * counts these pairs only. Absent for the in-batch samplers.
+   */
+  own?: Float32Array;
 }
 
 /** An epoch's batches, cluster size and overhead (for the mined samplers: index rebuilds too). */

@@ -58,6 +58,34 @@ describe('negative quality', () => {
       }), { seed: 42, numRuns: 25 });
   });
 
+  it("1b. own: each document's positives in the pool and the negatives drawn for it; every added label is some document's", async () => {
+    const perDoc: Record<string, number> = { ance: 4, 'mips-uniform': 8, mips: 8, meta: 5 };
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 2, max: 9 }), fc.constantFrom(...SAMPLER_NAMES), fc.integer({ min: 1, max: 999 }),
+      async (groups, B, name, seed) => {
+        const p = plantedProblem({ groups, docsPerGroup: 6, labelsPerGroup: 5, positivesPerDoc: 3, dim: 8, noise: 0.3, seed });
+        for (const plan of await epochPlans(name, env(p, B, seed), seed, clustered(2))) {
+          if (name === 'random' || name === 'ngame') {
+            expect(plan.own).toBeUndefined(); // in-batch: nothing is drawn per document
+            continue;
+          }
+          const own = plan.own!;
+          const L = plan.labels.length;
+          const owners = new Array(L).fill(0);
+          for (let i = 0; i < plan.docs.length; i++) {
+            let drawn = 0;
+            for (let j = 0; j < L; j++) {
+              if (plan.targets[i * L + j]) expect(own[i * L + j]).toBe(1);
+              else if (own[i * L + j]) drawn++;
+              expect([0, 1]).toContain(own[i * L + j]);
+              owners[j] += own[i * L + j];
+            }
+            expect(drawn).toBeLessThanOrEqual(perDoc[name]);
+          }
+          for (let j = plan.docs.length; j < L; j++) expect(owners[j]).toBeGreaterThan(0);
+        }
+      }), { seed: 43, numRuns: 25 });
+  });
+
   it('2. cosine bound 1 − (2r + ε)²/2 holds for cluster-mates\' positives under NGAME, and fails under random batching', async () => {
     // Powers of two everywhere: N / size is a power of two, so every cluster has exactly `size`
     // documents and a batch of `size` is exactly one cluster.
