@@ -19,7 +19,7 @@ import { embedCorpus } from './embed';
 import { retrieve, testMetrics } from './inference';
 import { bceWithLogits, infoNCE, maskedBceWithLogits, resolveM1Loss, tripletOHNM, type M1Loss, type M1LossChoice, type TripletOptions } from './losses';
 import type { Metrics } from './metrics';
-import type { BatchPlan, Sampler, SamplerEnv } from './samplers';
+import { ownMask, type BatchPlan, type Sampler, type SamplerEnv } from './samplers';
 import { Rng } from '../util/rng';
 
 export interface M1Config {
@@ -249,10 +249,11 @@ export class M1Trainer {
   }
 }
 
-/** The 'bce-own' loss of one step: BCE over each document's own candidates (plan.own). */
+/** The 'bce-own' loss of one step: BCE over each document's own candidates (ownMask). */
 function ownBce(logits: T.Tensor, tg: T.Tensor, plan: BatchPlan, sampler: string): T.Tensor {
-  if (!plan.own) throw new Error(`m1.loss bce-own: the ${sampler} sampler draws no negatives per document (use ance, mips-uniform, mips or meta)`);
+  const own = ownMask(plan);
+  if (!own) throw new Error(`m1.loss bce-own: the ${sampler} sampler draws no negatives per document (use ance, mips-uniform, mips or meta)`);
   let count = 0;
-  for (const v of plan.own) count += v;
-  return maskedBceWithLogits(logits, tg, T.tensor(plan.own, logits.shape, { backend: logits.backend }), count);
+  for (const v of own) count += v;
+  return maskedBceWithLogits(logits, tg, T.tensor(own, logits.shape, { backend: logits.backend }), count);
 }

@@ -124,7 +124,6 @@ export function hasRunConfig(dir: string, cfg: RunConfig): boolean {
   }
 }
 
-
 /** Seconds of the M1 epochs before `epoch` already logged in `dir` (a resumed run counts them too). */
 export function loggedM1Seconds(dir: string, epoch: number): number {
   if (!existsSync(join(dir, LOG_FILE))) return 0;

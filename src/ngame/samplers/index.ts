@@ -8,6 +8,7 @@ import type { Sampler, SamplerName } from './types';
 export * from './types';
 export { NgameSampler, RandomInBatchSampler, inBatchPlan } from './inbatch';
 export { AnceSampler, MipsUniformSampler, PureMipsSampler, type MinedOptions } from './mined';
+export { ownMask } from './pool';
 export { MetaSampler, DEFAULT_META, groupLabels, groupTargets, metaLoss, topGroups, type MetaOptions, type LabelGroups } from './meta';
 
 export const SAMPLER_NAMES: SamplerName[] = ['random', 'ngame', 'ance', 'mips-uniform', 'mips', 'meta'];

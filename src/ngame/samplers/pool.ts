@@ -12,7 +12,7 @@ export class LabelPool {
   private readonly labels: number[];
   /** label -> its column in the pool */
   private readonly column = new Map<number, number>();
-  /** (batch row, pool column) pairs: the label was drawn as a negative for that document */
+  /** (batch row, pool column) pairs, flat: the label was drawn as a negative for that document */
   private readonly owned: number[] = [];
 
   constructor(positives: Int32Array) {
@@ -41,15 +41,22 @@ export class LabelPool {
     });
   }
 
-  /**
-   * The batch: docs, the pool, the (docs × pool) targets (1 for every positive in the pool), and
-   * `own` (docs × pool): 1 where the label is a positive of the document or was drawn for it.
-   */
+  /** The batch: docs, the pool, the (docs × pool) targets (1 for every positive in the pool), and the drawn pairs. */
   plan(Y: CSR, docs: Int32Array): BatchPlan {
     const labels = Int32Array.from(this.labels);
-    const targets = targetMatrix(Y, docs, labels);
-    const own = targets.slice();
-    for (let a = 0; a < this.owned.length; a += 2) own[this.owned[a] * labels.length + this.owned[a + 1]] = 1;
-    return { docs, labels, targets, own };
+    return { docs, labels, targets: targetMatrix(Y, docs, labels), drawn: Int32Array.from(this.owned) };
   }
+}
+
+/**
+ * (B, L) row-major 0/1, the pairs the 'bce-own' loss counts: 1 where labels[j] is a positive of
+ * docs[i] or was drawn as a negative for it; null for a plan without drawn pairs (in-batch
+ * samplers). Built only by the step that needs it, from plan.targets and plan.drawn.
+ */
+export function ownMask(plan: BatchPlan): Float32Array | null {
+  if (!plan.drawn) return null;
+  const L = plan.labels.length;
+  const own = plan.targets.slice();
+  for (let a = 0; a < plan.drawn.length; a += 2) own[plan.drawn[a] * L + plan.drawn[a + 1]] = 1;
+  return own;
 }

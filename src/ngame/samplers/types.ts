@@ -19,11 +19,11 @@ export interface BatchPlan {
   /** (B, L) row-major: 1 iff labels[j] is a positive of docs[i]. Never 0 for a positive. */
   targets: Float32Array;
   /**
-   * (B, L) row-major, from the samplers that draw negatives per document (LabelPool): 1 iff
-   * labels[j] is a positive of docs[i] or was drawn as a negative for it. The 'bce-own' loss
-   * counts these pairs only. Absent for the in-batch samplers.
+   * From the samplers that draw negatives per document (LabelPool): flat (i, j) pairs, labels[j]
+   * drawn as a negative for docs[i]. With targets they make the pairs the 'bce-own' loss counts
+   * (pool.ts ownMask). Absent for the in-batch samplers.
    */
-  own?: Float32Array;
+  drawn?: Int32Array;
 }
 
 /** An epoch's batches, cluster size and overhead (for the mined samplers: index rebuilds too). */

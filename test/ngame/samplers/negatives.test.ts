@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryBank, trainableDocuments, isPositive, type Curriculum } from '../../../src/ngame/batching';
-import { makeSampler, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../../../src/ngame/samplers';
+import { makeSampler, ownMask, SAMPLER_NAMES, type BatchPlan, type SamplerEnv } from '../../../src/ngame/samplers';
 import { hardestNegative, negativeHardness } from '../../../src/ngame/diagnostics';
 import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
 import { Rng } from '../../../src/util/rng';
@@ -65,10 +65,10 @@ describe('negative quality', () => {
         const p = plantedProblem({ groups, docsPerGroup: 6, labelsPerGroup: 5, positivesPerDoc: 3, dim: 8, noise: 0.3, seed });
         for (const plan of await epochPlans(name, env(p, B, seed), seed, clustered(2))) {
           if (name === 'random' || name === 'ngame') {
-            expect(plan.own).toBeUndefined(); // in-batch: nothing is drawn per document
+            expect(ownMask(plan)).toBeNull(); // in-batch: nothing is drawn per document
             continue;
           }
-          const own = plan.own!;
+          const own = ownMask(plan)!;
           const L = plan.labels.length;
           const owners = new Array(L).fill(0);
           for (let i = 0; i < plan.docs.length; i++) {
