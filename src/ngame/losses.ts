@@ -113,10 +113,11 @@ export type M1LossChoice = 'auto' | 'triplet' | 'infonce' | 'bce-own';
 export type M1Loss = 'triplet' | 'infonce' | 'bce' | 'bce-own';
 
 /**
- * The one place the M1 loss is decided. An explicit choice runs as asked. 'auto': InfoNCE for
- * the samplers whose papers train with a ranking loss (the in-batch samplers and ANCE: NGAME's
- * triplet loss collapses a from-scratch encoder, docs/method.md), BCE for those whose papers
- * train with BCE (the MIPS and meta samplers). The name returned is what logs and reports show.
+ * The one place the M1 loss is decided. An explicit choice runs as asked (the default config
+ * asks for 'infonce', run-config.ts). 'auto': InfoNCE for the samplers whose papers train with
+ * a ranking loss (the in-batch samplers and ANCE: NGAME's triplet loss collapses a from-scratch
+ * encoder, docs/method.md), BCE over the pool for those whose papers train with BCE (the MIPS
+ * and meta samplers), as runs before 2026-12-03 did. The name returned is what logs and reports show.
  */
 export function resolveM1Loss(choice: M1LossChoice, samplerLoss: 'triplet' | 'bce'): M1Loss {
   if (choice === 'auto') return samplerLoss === 'triplet' ? 'infonce' : 'bce';

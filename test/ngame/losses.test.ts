@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../src/tensor';
 import { bceWithLogits, infoNCE, maskedBceWithLogits, resolveM1Loss, tripletMultiPositive, tripletOHNM } from '../../src/ngame/losses';
+import { DEFAULT_RUN } from '../../src/ngame/run-config';
 import { cpu, gradCheck } from '../tensor/gradcheck';
 import { Rng } from '../../src/util/rng';
 
@@ -102,5 +103,8 @@ describe('resolveM1Loss: the one place the M1 loss is decided', () => {
       expect(resolveM1Loss('triplet', s)).toBe('triplet');
       expect(resolveM1Loss('infonce', s)).toBe('infonce');
     }
+  });
+  it('runs InfoNCE by default for every sampler, the BCE samplers included', () => {
+    for (const s of ['triplet', 'bce'] as const) expect(resolveM1Loss(DEFAULT_RUN.m1.loss, s)).toBe('infonce');
   });
 });
