@@ -51,7 +51,7 @@ export interface RunConfig {
    * reproduces those runs). From scratch (no pretrained encoder) the triplet loss collapses every
    * embedding to one direction within a few steps (docs/method.md); NGAME's triplet loss is meant
    * for a pretrained start. InfoNCE is the default for the MIPS and meta samplers too because
-   * it won on FOLDOC's validation split by 29–37 fused P@1 over the pool BCE and bce-own
+   * it won on FOLDOC's validation split by 31–37 fused P@1 over the pool BCE and 14–18 over bce-own
    * (docs/results.md, "Which M1 loss the BCE samplers run").
    */
   m1: { epochs: number; batchSize: number; lr: number; warmupSteps: number; evalEvery: number; loss: M1LossChoice; tau: number };
