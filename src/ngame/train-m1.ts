@@ -14,7 +14,7 @@ import { AdamW } from '../model/optim';
 import type { Dataset } from './data';
 import { MemoryBank, trainableDocuments } from './batching';
 import { concatBags, corpusBatch, type Corpus } from './corpus';
-import { negativeHardness, type Hardness } from './diagnostics';
+import { DiagnosticBudget, HardnessProbe, type Hardness } from './diagnostics';
 import { embedCorpus } from './embed';
 import { retrieve, testMetrics } from './inference';
 import { bceWithLogits, infoNCE, maskedBceWithLogits, resolveM1Loss, tripletOHNM, type M1Loss, type M1LossChoice, type TripletOptions } from './losses';
@@ -39,7 +39,10 @@ export interface M1Config {
   infoNCETau: number;
   /** Test metrics every this many epochs (0: never during training; run.ts evaluates at the end). */
   evalEvery: number;
-  /** Documents measured for the negative-hardness diagnostic each epoch. */
+  /**
+   * Size of the fixed document sample of the negative-hardness diagnostic (diagnostics.ts),
+   * measured after as many epochs as 5% of M1's time allows; 0: no diagnostic.
+   */
   hardnessDocs: number;
 }
 
@@ -108,6 +111,9 @@ export class M1Trainer {
   readonly loss: M1Loss;
   epoch = 0;
   private labelEmbCache: { step: number; emb: Float32Array } | null = null;
+  /** The diagnostic's sample (its own seed, cfg.seed + 2: the training generator is never used) and its time budget. */
+  private readonly probe: HardnessProbe | null;
+  private readonly diagBudget = new DiagnosticBudget();
 
   constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}, resume?: M1Resume) {
     this.cfg = { ...DEFAULT_M1, ...cfg, triplet: { ...DEFAULT_M1.triplet, ...cfg.triplet } };
@@ -116,6 +122,7 @@ export class M1Trainer {
     if (docs.length === 0) throw new Error('M1: no training document has a positive label');
     if (this.cfg.batchSize > docs.length) throw new Error(`M1: batch size ${this.cfg.batchSize} exceeds the ${docs.length} trainable documents`);
     this.skipped = skipped;
+    this.probe = this.cfg.hardnessDocs > 0 ? new HardnessProbe(docs, this.cfg.hardnessDocs, this.cfg.seed + 2) : null;
     const stepsPerEpoch = Math.ceil(docs.length / this.cfg.batchSize);
     const schedule = { warmupSteps: this.cfg.warmupSteps, totalSteps: stepsPerEpoch * this.cfg.epochs };
     this.opt = resume?.opt ?? new AdamW(ctx.encoder.params, {
@@ -206,15 +213,10 @@ export class M1Trainer {
     const t0 = performance.now();
     this.ctx.backend.resetPeak();
     const ep = await this.sampler.epoch(this.epoch, this.env, this.rng);
-    const measured: BatchPlan[] = [];
     let lossSum = 0;
-    let measuredDocs = 0;
     for (let i = 0; i < ep.batches.length; i++) {
       const plan = await this.sampler.plan(ep.batches[i], this.env, this.rng);
-      if (measuredDocs < this.cfg.hardnessDocs) {
-        measured.push(plan);
-        measuredDocs += plan.docs.length;
-      }
+      this.probe?.observe(plan);
       const loss = await this.step(plan);
       lossSum += loss;
       hooks.onStep?.(this.env.step, loss, i + 1, ep.batches.length);
@@ -226,12 +228,14 @@ export class M1Trainer {
       loss: lossSum / ep.batches.length, clusterSize: ep.clusterSize, overheadMs: ep.overheadMs, epochMs, peakBytes,
       skippedDocs: this.skipped, lossName: this.loss,
     };
-    // The live diagnostic: negative hardness of this epoch's first batches, measured with the
-    // memory bank and fresh label embeddings (which the final evaluation reuses).
+    // The live diagnostic: negative hardness of the fixed document sample in this epoch's
+    // batches, measured with the memory bank and fresh label embeddings (which the final
+    // evaluation and a mined sampler's next refresh reuse), when its budget allows.
     const e0 = performance.now();
-    if (this.cfg.hardnessDocs > 0) {
+    if (this.probe && this.diagBudget.due(epochMs, this.epoch === this.cfg.epochs - 1)) {
       const labelEmb = await this.labelEmbeddings();
-      log.hardness = negativeHardness(measured, this.ctx.data.trainY, this.bank.data, labelEmb, this.ctx.encoder.outDim, this.cfg.hardnessDocs);
+      log.hardness = await this.probe.measure(this.ctx.backend, this.ctx.data.trainY, this.bank.data, labelEmb, this.ctx.encoder.outDim);
+      this.diagBudget.spent(performance.now() - e0);
     }
     if (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0) log.metrics = await this.evaluate();
     log.evalMs = performance.now() - e0;
