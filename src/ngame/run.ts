@@ -179,7 +179,7 @@ async function trainM1(p: Prepared, rep: Reporter): Promise<{ epochs: EpochLog[]
     dropPreviousBank(outDir);
     p.writeConfig();
   }
-  m1.sampler.release?.(); // its search index: M2 needs the memory
+  m1.sampler.release(); // its device state (label table, meta's W): M2 needs the memory
   if (p.resume) p.writeConfig();
   // A resumed run's M1 time includes the epochs trained before the resume (from the log).
   const earlierSeconds = p.resume ? loggedM1Seconds(outDir, p.resume.epoch) : 0;

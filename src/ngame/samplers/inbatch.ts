@@ -24,6 +24,8 @@ export class RandomInBatchSampler implements Sampler {
   stateBytes(): number {
     return 0;
   }
+  /** Nothing on the backend to free. */
+  release(): void {}
 }
 
 export class NgameSampler implements Sampler {
@@ -46,4 +48,7 @@ export class NgameSampler implements Sampler {
   stateBytes(env: SamplerEnv): number {
     return env.bank.bytes() + (this.planner.clustered ? env.docs.length * 4 : 0);
   }
+
+  /** Nothing on the backend to free (the memory bank and the clusters live on the host). */
+  release(): void {}
 }

@@ -164,7 +164,7 @@ export class MetaSampler implements Sampler {
     const emb = await env.encodeAllLabels();
     this.groups = groupLabels(emb, this.dim, this.opts.groupSize, env.seed + env.step);
     this.wHost = this.groups.centroids.slice();
-    this.disposeW();
+    this.release();
     this.builtAt = this.syncedAt = env.step;
     this.overhead += performance.now() - t0;
   }
@@ -211,7 +211,7 @@ export class MetaSampler implements Sampler {
     if (!this.active) return null;
     const G = this.groups!.members.length;
     if (!this.W) {
-      // T.keep: W and its moments outlive the step's scope; released at the next rebuild.
+      // T.keep: W and its moments outlive the step's scope; released at the next rebuild or by release().
       const W = T.keep(T.tensor(this.wHost!, [G, this.dim], { backend: docEmb.backend, dtype: docEmb.dtype, requiresGrad: true }));
       this.W = W;
       this.opt = new AdamW([{ name: 'meta.W', get: () => W, decay: false, sparse: false }], {
@@ -249,16 +249,14 @@ export class MetaSampler implements Sampler {
     return env.bank.bytes() + g + w + dev;
   }
 
-  /** Releases the device W and its optimizer state. */
-  private disposeW(): void {
+  /**
+   * Releases the device W and its Adam moments (at every rebuild, and when M1 ends). The groups
+   * and the host W stay: a later step recreates the device W from the host copy.
+   */
+  release(): void {
     this.W?.release();
     this.opt?.dispose();
     this.W = null;
     this.opt = null;
-  }
-
-  /** Frees the device state (end of training). */
-  dispose(): void {
-    this.disposeW();
   }
 }

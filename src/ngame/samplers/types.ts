@@ -65,6 +65,11 @@ export interface Sampler {
    * failed): update the sampler's own parameters from their gradients, then release them.
    */
   afterStep?(ok: boolean): Promise<void>;
-  /** Optional: frees what the sampler keeps on the backend between steps; called once M1 ends. */
-  release?(): void;
+  /**
+   * Frees everything the sampler keeps on the backend between steps (the mined samplers' label
+   * table, meta's W and its Adam moments; nothing for the in-batch samplers), so the backend's
+   * live bytes return to their level before M1. Called once M1 ends (run.ts: M2 needs the
+   * memory); a later epoch() or plan() rebuilds what it needs.
+   */
+  release(): void;
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as T from '../../../src/tensor';
 import { MemoryBank, isPositive, trainableDocuments } from '../../../src/ngame/batching';
-import { MetaSampler, groupLabels, groupTargets, metaLoss, type SamplerEnv } from '../../../src/ngame/samplers';
+import { MetaSampler, SAMPLER_NAMES, groupLabels, groupTargets, makeSampler, metaLoss, type SamplerEnv } from '../../../src/ngame/samplers';
 import { csrFromRows } from '../../../src/ngame/data';
 import { plantedProblem, type Planted } from '../../../src/ngame/synthetic';
 import { Rng } from '../../../src/util/rng';
@@ -139,7 +139,29 @@ describe('meta sampler: M1 training', () => {
     expect(W.length).toBe(init.length);
     expect(Math.max(...W.map((v, i) => Math.abs(v - init[i])))).toBeGreaterThan(1e-4);
     expect(s.stateBytes(m1.env)).toBeGreaterThan(m1.bank.bytes());
-    s.dispose();
+    s.release();
+  });
+
+  it('release() frees every sampler\'s device state: the live bytes return to their level before M1', async () => {
+    // Before M1: the encoder and M1's Adam moments. After two epochs (the second past the
+    // warm-up) meta holds its W and W's two Adam moments on the backend. (On the cpu backend
+    // the mined samplers' label table stays on the host; mined.test.ts checks their release on
+    // the WebGPU backend.)
+    for (const name of SAMPLER_NAMES) {
+      const s = makeSampler(name);
+      const m1 = tinyTrainer(s);
+      const backend = m1.ctx.backend;
+      const before = backend.memory().liveBytes;
+      await m1.trainEpoch();
+      await m1.trainEpoch();
+      const held = backend.memory().liveBytes - before;
+      if (name === 'meta') {
+        const G = (s as MetaSampler).groups!.members.length;
+        expect(held).toBe(3 * G * m1.ctx.encoder.outDim * 4); // W (G, D) f32 and its two moments
+      }
+      s.release();
+      expect(backend.memory().liveBytes, name).toBe(before);
+    }
   });
 
   it('resuming at an epoch boundary is bit-identical (the sampler rebuilds its state from the encoder)', async () => {

@@ -33,7 +33,7 @@ async function plans(name: string, p: Planted, B: number, seed: number, search: 
     out.push(await s.plan(b, e, rng));
     e.step++;
   }
-  s.release?.();
+  s.release();
   return out;
 }
 
