@@ -2,8 +2,8 @@
 // number counted from 0), locate the bundled bert-base-uncased vocabulary, and learn a small
 // vocabulary from a corpus deterministically (for small, fast models).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../util/fs';
+import { packagePath } from '../../util/package-dir';
 import { basicTokenize, DEFAULT_BASIC_OPTIONS, type BasicTokenizerOptions } from './basic';
 import { CONTINUATION_PREFIX, MAX_INPUT_CHARS_PER_WORD } from './wordpiece';
 
@@ -12,7 +12,7 @@ export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as 
 
 /** Absolute path of assets/bert-base-uncased-vocab.txt (30,522 tokens, see assets/README.md). */
 export function bertBaseUncasedVocabPath(): string {
-  return fileURLToPath(new URL('../../../assets/bert-base-uncased-vocab.txt', import.meta.url));
+  return packagePath('assets', 'bert-base-uncased-vocab.txt');
 }
 
 /**
