@@ -125,8 +125,9 @@ export function resolveM1Loss(choice: M1LossChoice, samplerLoss: 'triplet' | 'bc
 }
 
 /**
- * In-batch softmax (InfoNCE): −mean over positives of log softmax_j(S_ij / τ), where the
- * other positives of row i are removed from its denominator (so they are not pushed down).
+ * In-batch softmax (InfoNCE): −(1/B) Σ_i log softmax_j(S_ij / τ) at j = i. Only the diagonal (each
+ * document's sampled positive) is averaged; the other positives of row i add no term, they are
+ * removed from its denominator (so they are not pushed down).
  */
 export function infoNCE(S: Tensor, targets: Tensor, tau = 0.05): Tensor {
   const [B, L] = S.shape;

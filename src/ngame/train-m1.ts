@@ -2,8 +2,10 @@
 //
 // One step: the sampler gives a batch of documents and its label pool; documents and labels go
 // through the same encoder (dropout on); S = E_docs · E_labelsᵀ (cosines, since rows are unit);
-// the sampler's loss (triplet with online hard negative mining, or BCE), plus the sampler's own
-// auxiliary loss if it has one (the meta sampler's meta-classifier); backward; AdamW. The
+// the M1 loss on S, chosen once by resolveM1Loss (losses.ts): InfoNCE over the batch's label pool
+// (the default, for every sampler), NGAME's triplet with online hard negative mining, BCE over the
+// pool, or BCE over each document's own candidates ('bce-own'); plus the sampler's own auxiliary
+// loss if it has one (the meta sampler's meta-classifier); backward; AdamW. The
 // documents' embeddings from this pass go into the memory bank that NGAME clusters, so the
 // clustering costs no extra encoding.
 

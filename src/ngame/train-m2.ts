@@ -1,18 +1,19 @@
 // NGAME's second module (M2): one classifier vector per label on top of the frozen encoder.
 //
 //   - document embeddings are computed once, with dropout on (as at training time), and kept;
-//   - classifier w_l starts at the label's unit embedding (so M2 starts where M1 ends);
-//   - batches are NGAME batches: clusters of the fixed document embeddings, with the curriculum;
-//   - the label pool is the union of all positives of the batch's documents, so each document
-//     sees all its positives and its cluster-mates' positives as hard negatives;
-//   - the loss is the multi-positive triplet (3 lowest positives × 5 hardest negatives);
-//   - row-sparse Adam updates only the classifiers in the pool.
-//
-// Or, with loss 'softmax' (the default for the bag encoder, where it measured better), every
-// label is a negative: random batches, scores S = X·normalize(W)ᵀ / τ over all L labels (cosine
-// classifiers, so their scores are on the same scale as the embeddings' for fusion), and each
-// document's loss is the mean over its positives p of −log softmax(S_i)_p. All rows get a
-// gradient, so the update is dense Adam. Cost per step O(B·L·D): fine for 10⁴–10⁵ labels.
+//   - classifier w_l starts at the label's unit embedding (so M2 starts where M1 ends).
+// Three losses (cfg.kind, the run's m2.loss):
+//   - 'pool-softmax' (the default, run-config.ts): batches are NGAME batches, clusters of the
+//     fixed document embeddings; the label pool is the union of the batch documents' positives
+//     (so each document sees its cluster-mates' positives as hard negatives) plus each
+//     document's `shortlist` nearest labels by M1 embedding; scores S = X·normalize(W_pool)ᵀ / τ
+//     (cosine classifiers, on the embeddings' scale for fusion), and each document's loss is the
+//     mean over its positives p of −log softmax(S_i)_p. Row-sparse Adam updates the pool's rows.
+//   - 'triplet': the same batches and pool, NGAME's multi-positive triplet (3 lowest positives ×
+//     5 hardest negatives) on inner products with the raw classifiers; row-sparse Adam.
+//   - 'softmax': every label is a negative: random batches, the same softmax over all L labels,
+//     dense Adam. Cost per step O(B·L·D): fine for 10⁴–10⁵ labels.
+// docs/method.md ("M2: per-label classifiers") describes them and how the default was chosen.
 
 import * as T from '../tensor';
 import type { Backend, Tensor } from '../tensor';

@@ -37,8 +37,8 @@ flags:
   --lr X               M1 learning rate (default ${DEFAULT_RUN.m1.lr})
   --loss L             M1 loss: infonce | triplet | bce-own | auto (default infonce, for every sampler;
                        bce-own: BCE over each document's own positives and negatives, for ance,
-                       mips-uniform, mips, meta; auto: the sampler's paper's loss, pool BCE for
-                       mips-uniform, mips and meta, as runs before 2026-12-03)
+                       mips-uniform, mips, meta; auto: InfoNCE for random, ngame and ance, pool
+                       BCE for mips-uniform, mips and meta, as runs before 2026-12-03)
   --index exact|ivf    how ance / mips-uniform / mips search the labels for hard negatives
                        (default exact; ivf: an IVF index rebuilt at each refresh, config "mining")
   --encoder bag|transformer   bag (default): TF-IDF-weighted bag of term embeddings + residual
