@@ -18,18 +18,6 @@ export function mat(rows: number, cols: number, data?: Float32Array): Mat {
   return { rows, cols, data: d };
 }
 
-/** Build a matrix from an array of equal-length rows. */
-export function matFromRows(rows: ArrayLike<number>[]): Mat {
-  if (rows.length === 0) throw new Error('matFromRows: need at least one row');
-  const cols = rows[0].length;
-  const m = mat(rows.length, cols);
-  rows.forEach((r, i) => {
-    if (r.length !== cols) throw new Error(`matFromRows: row ${i} has ${r.length} values, row 0 has ${cols}`);
-    for (let j = 0; j < cols; j++) m.data[i * cols + j] = r[j];
-  });
-  return m;
-}
-
 /** A view (no copy) of row i. */
 export function row(m: Mat, i: number): Float32Array {
   if (!(i >= 0 && i < m.rows)) throw new Error(`row: index ${i} out of range [0, ${m.rows})`);

@@ -111,7 +111,3 @@ export async function closeGpu(): Promise<void> {
   context = null;
   gpuRoot = null;
 }
-
-export function gpuRootHeld(): boolean {
-  return gpuRoot !== null;
-}

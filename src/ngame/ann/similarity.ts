@@ -1,6 +1,6 @@
 // The heavy arithmetic of clustering and search, behind one interface so a GPU implementation
 // (matmul + row-wise top-k on the tensor core) can replace the CPU loops here.
-import { Mat, checkMat, mat } from '../matrix';
+import { Mat, mat } from '../matrix';
 import { TopKHeap, type TopK } from '../../util/topk';
 
 export interface SimilarityEngine {
@@ -107,11 +107,4 @@ export function checkDims(q: Mat, items: Mat): void {
 export function checkK(k: number, n: number): void {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
   if (k > n) throw new Error(`k = ${k} is larger than the number of items (${n})`);
-}
-
-/** Convenience: validate the inputs (NaN, shapes) before the engine runs. */
-export function checkPair(q: Mat, items: Mat): void {
-  checkMat(q, 'queries');
-  checkMat(items, 'items');
-  checkDims(q, items);
 }

@@ -18,16 +18,6 @@ export interface Pairs {
   col: Int32Array;
 }
 
-export function emptyCSR(rows: number, cols: number): CSR {
-  return {
-    rows,
-    cols,
-    indptr: new Int32Array(rows + 1),
-    indices: new Int32Array(0),
-    values: new Float32Array(0),
-  };
-}
-
 export function nnz(m: CSR): number {
   return m.indptr[m.rows];
 }
@@ -38,13 +28,6 @@ export function rowSlice(m: CSR, r: number): { indices: Int32Array; values: Floa
   const a = m.indptr[r];
   const b = m.indptr[r + 1];
   return { indices: m.indices.subarray(a, b), values: m.values.subarray(a, b) };
-}
-
-/** Number of stored entries in each row: (rows). */
-export function rowCounts(m: CSR): Int32Array {
-  const out = new Int32Array(m.rows);
-  for (let r = 0; r < m.rows; r++) out[r] = m.indptr[r + 1] - m.indptr[r];
-  return out;
 }
 
 /** Number of stored entries in each column: (cols). For a label matrix: docs per label. */

@@ -1,5 +1,5 @@
 // Making tensors: from host data, constants, and seeded random initialisations.
-// The default backend is where tensors go when no backend is named (cpu until set).
+// The default backend is where tensors go when no backend is named: the cpu backend.
 
 import type { Backend } from '../backend';
 import { CpuBackend } from '../cpu/backend';
@@ -8,11 +8,7 @@ import { numel, shapeStr, type Shape } from '../../util/shape';
 import { makeOutput, Tensor } from '../tensor';
 import type { Rng } from '../../util/rng';
 
-let defaultBackend: Backend = new CpuBackend();
-
-export function setDefaultBackend(b: Backend): void {
-  defaultBackend = b;
-}
+const defaultBackend: Backend = new CpuBackend();
 
 export function getDefaultBackend(): Backend {
   return defaultBackend;
