@@ -1,13 +1,16 @@
 // The configuration of one training run (M1 with a sampler, then M2, then fused inference),
 // with the defaults the README's demo uses: the bag encoder, which learns from scratch in
 // seconds per epoch on a 2-core machine without a GPU, and a schedule long enough for NGAME's
-// cluster-size curriculum to run. Every field can be set from a JSON file or a CLI flag.
+// cluster-size curriculum to run. Every field can be set from a JSON file (--config), on the
+// command line as a dotted key (--set m1.tau=0.1, config-settings.ts), the common ones by a flag.
 
 import { readFileSync } from 'node:fs';
 import { stripBom } from '../util/json';
 import type { SamplerName } from './samplers';
 import { SAMPLER_NAMES } from './samplers';
 import type { M1LossChoice } from './losses';
+import { SEARCH_MODES, type HnswParams, type SearchMode } from './label-search';
+import { checkClusteringChoice, type ClusteringChoice } from './cluster';
 
 export interface RunConfig {
   /** Dataset directory; null = the embedded FOLDOC-XRef-8K. */
@@ -58,6 +61,15 @@ export interface RunConfig {
   /** NGAME's cluster-size curriculum (epochs are M1 epochs). */
   curriculum: { warmupEpochs: number; startSize: number; doubleAt: number[]; maxSize: number; reclusterEvery: number };
   /**
+   * How M1's ngame sampler and M2 cluster the training documents (cluster/choose.ts): 'exact'
+   * balanced 2-means, 'sampled' (cluster/approx.ts: the tree's top levels grown on sampleSize
+   * documents, 0 = one in 8, every document routed down them), or 'auto': sampled above
+   * autoAbove documents. The log's clustering record gives each clustering's balance and
+   * quality, and for the sampled method its quality against the exact one on checkPoints
+   * documents. autoAbove = AUTO_SAMPLED_ABOVE: see there.
+   */
+  clustering: ClusteringChoice;
+  /**
    * M2 (train-m2.ts). loss 'softmax': each document's positives against every label (a full
    * softmax of cosine classifiers at temperature tau, random batches); 'pool-softmax': the same
    * softmax over the batch's label pool only, batches made of clusters of clusterSize documents
@@ -72,6 +84,15 @@ export interface RunConfig {
    * which nprobe are scanned per document; 0 = round(√labels) and max(1, nlist / 8)).
    */
   mining: { index: 'exact' | 'ivf'; nlist: number; nprobe: number };
+  /**
+   * How documents find their labels (label-search.ts): 'exact' scores every label; 'hnsw' searches
+   * HNSW graphs (inference: NGAME's dual shortlist over the label embeddings and the classifiers,
+   * graphs saved in the run directory; the M2 shortlist; the mined samplers' refresh when
+   * mining.index is 'exact'); 'auto' is HNSW above label-search.ts HNSW_AUTO_LABELS labels.
+   */
+  search: SearchMode;
+  /** The HNSW graphs' links per node (M), beam while building and beam while searching (raised to k when smaller). */
+  hnsw: HnswParams;
   /** Fusion weight of the classifier score: β·clf + (1 − β)·emb (unused when valFraction > 0). */
   beta: number;
   /**
@@ -82,6 +103,11 @@ export interface RunConfig {
   /** Labels retrieved per document before fusion and metrics. */
   topK: number;
 }
+
+/**
+ * Documents above which clustering.method 'auto' samples. THRESHOLD_NOTE
+ */
+export const AUTO_SAMPLED_ABOVE = 100_000;
 
 export const DEFAULT_RUN: RunConfig = {
   data: null,
@@ -96,8 +122,11 @@ export const DEFAULT_RUN: RunConfig = {
   features: { source: 'auto', ngrams: 1, minDf: 1, maxVocab: 0 },
   m1: { epochs: 30, batchSize: 256, lr: 5e-3, warmupSteps: 20, evalEvery: 0, loss: 'infonce', tau: 0.05 },
   curriculum: { warmupEpochs: 5, startSize: 2, doubleAt: [10, 15, 20], maxSize: 16, reclusterEvery: 5 },
+  clustering: { method: 'auto', autoAbove: AUTO_SAMPLED_ABOVE, sampleSize: 0, checkPoints: 8192 },
   m2: { epochs: 5, batchSize: 256, lr: 2e-3, clusterSize: 8, loss: 'pool-softmax', tau: 0.05, shortlist: 32 },
   mining: { index: 'exact', nlist: 0, nprobe: 0 },
+  search: 'auto',
+  hnsw: { M: 16, efConstruction: 200, efSearch: 300 },
   beta: 0.5,
   valFraction: 0.05,
   topK: 100,
@@ -109,14 +138,23 @@ function isObj(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Deep-merges `over` into `base`, rejecting unknown keys and values of the wrong type (errors name the key). */
+/** Deep-merges `over` into `base`, rejecting unknown keys and values of the wrong type (errors name the key), then checks the values. */
 export function mergeConfig(base: RunConfig, over: unknown, where = 'config'): RunConfig {
+  return checkConfig(overlayConfig(base, over, where), where);
+}
+
+/**
+ * mergeConfig without the check of the values: for a layer of settings that later layers may
+ * still complete (--set before the flags: `--set m1.loss=bce-own --sampler ance` is valid only
+ * once both are in).
+ */
+export function overlayConfig(base: RunConfig, over: unknown, where = 'config'): RunConfig {
   if (!isObj(over)) throw new Error(`${where}: expected a JSON object`);
   const merge = (b: Json, o: Json, path: string): Json => {
     const out: Json = { ...b };
     for (const [k, v] of Object.entries(o)) {
       const key = path ? `${path}.${k}` : k;
-      if (!(k in b)) throw new Error(`${where}: unknown key "${key}"`);
+      if (!Object.hasOwn(b, k)) throw new Error(`${where}: unknown key "${key}"`); // own keys only: not "constructor"
       const cur = b[k];
       if (isObj(cur)) {
         if (!isObj(v)) throw new Error(`${where}: "${key}" must be an object`);
@@ -139,7 +177,7 @@ export function mergeConfig(base: RunConfig, over: unknown, where = 'config'): R
   // --pretrained implies the transformer unless the encoder kind is given alongside it.
   const overEnc = (over as Json).encoder;
   if ((over as Json).pretrained && !(isObj(overEnc) && 'kind' in overEnc)) merged.encoder = { ...merged.encoder, kind: 'transformer' };
-  return checkConfig(merged, where);
+  return merged;
 }
 
 export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
@@ -163,11 +201,19 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   nonNegInt(c.features.maxVocab, 'features.maxVocab');
   nonNegInt(c.m2.shortlist, 'm2.shortlist');
   if (!['softmax', 'pool-softmax', 'triplet'].includes(c.m2.loss)) throw new Error(`${where}: m2.loss must be softmax, pool-softmax or triplet, got ${JSON.stringify(c.m2.loss)}`);
-  if (!(c.m1.tau > 0) || !(c.m2.tau > 0)) throw new Error(`${where}: m1.tau and m2.tau must be positive`);
+  const positive = (v: number, key: string) => {
+    if (!(v > 0)) throw new Error(`${where}: ${key} must be positive, got ${v}`);
+  };
+  positive(c.m1.tau, 'm1.tau');
+  positive(c.m2.tau, 'm2.tau');
   if (!(c.encoder.dropout >= 0 && c.encoder.dropout < 1)) throw new Error(`${where}: encoder.dropout must be in [0, 1), got ${c.encoder.dropout}`);
   if (c.mining.index !== 'exact' && c.mining.index !== 'ivf') throw new Error(`${where}: mining.index must be exact or ivf, got "${c.mining.index}"`);
   nonNegInt(c.mining.nlist, 'mining.nlist');
   nonNegInt(c.mining.nprobe, 'mining.nprobe');
+  if (!SEARCH_MODES.includes(c.search)) throw new Error(`${where}: search must be one of ${SEARCH_MODES.join(', ')}, got ${JSON.stringify(c.search)}`);
+  for (const k of ['M', 'efConstruction', 'efSearch'] as const) posInt(c.hnsw[k], `hnsw.${k}`);
+  if (c.hnsw.M < 2) throw new Error(`${where}: hnsw.M must be at least 2, got ${c.hnsw.M}`);
+  checkClusteringChoice(c.clustering, where);
   if (c.text !== 'short' && c.text !== 'long') throw new Error(`${where}: text must be short or long, got "${c.text}"`);
   nonNegInt(c.vocabSize, 'vocabSize');
   if (c.vocabSize > 0 && c.vocabSize < 100) throw new Error(`${where}: vocabSize must be 0 (bert vocabulary) or at least 100, got ${c.vocabSize}`);
@@ -180,7 +226,8 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   posInt(c.m2.batchSize, 'm2.batchSize');
   posInt(c.m2.clusterSize, 'm2.clusterSize');
   posInt(c.topK, 'topK');
-  if (!(c.m1.lr > 0) || !(c.m2.lr > 0)) throw new Error(`${where}: learning rates must be positive`);
+  positive(c.m1.lr, 'm1.lr');
+  positive(c.m2.lr, 'm2.lr');
   if (!(c.beta >= 0 && c.beta <= 1)) throw new Error(`${where}: beta must be in [0, 1], got ${c.beta}`);
   if (!(c.valFraction >= 0 && c.valFraction <= 0.5)) throw new Error(`${where}: valFraction must be in [0, 0.5], got ${c.valFraction}`);
   nonNegInt(c.seed, 'seed');

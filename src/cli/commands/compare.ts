@@ -14,7 +14,8 @@ import { buildConfig, parseFlags } from './train';
 const help = `usage: ngame compare [train flags] [--samplers a,b,...] [--seeds n,m,...] --out DIR
 
 Trains one run per sampler (default: ${SAMPLER_NAMES.join(', ')}) with the same configuration
-(every 'ngame train' flag applies; --sampler is ignored), into DIR/<sampler>, with test metrics
+(every 'ngame train' flag applies, --set KEY=VALUE too; --sampler and --set sampler=... are
+ignored), into DIR/<sampler>, with test metrics
 after every M1 epoch, then writes DIR/report/report.md: the side-by-side table (P@1/3/5, nDCG@5,
 PSP@1/3/5, negative hardness, epoch time, NGAME overhead, peak memory) and the plots.
 
@@ -32,7 +33,8 @@ after the current training step (exit code 130 / 143).
 examples:
   ngame compare --out runs/compare
   ngame compare --samplers random,ngame --epochs 6 --out runs/cmp
-  ngame compare --samplers random,ngame --seeds 0,1,2,3 --out runs/seeds`;
+  ngame compare --samplers random,ngame --seeds 0,1,2,3 --out runs/seeds
+  ngame compare --samplers random,ngame --set m1.tau=0.1 --set m2.shortlist=0 --out runs/tau`;
 
 /** Removes `--flag a,b,...` from argv; its comma-separated values, or undefined when absent. */
 function takeList(argv: string[], flag: string): { list?: string[]; rest: string[] } {

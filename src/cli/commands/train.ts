@@ -6,7 +6,8 @@ import { hasCheckpoint } from '../../model/checkpoint-io';
 import { stopOnSignals } from '../interrupt';
 import { readJsonFile } from '../../util/json';
 import { checkpointDir, runDirConflict } from '../../ngame/run-dir';
-import { DEFAULT_RUN, mergeConfig, type RunConfig } from '../../ngame/run-config';
+import { DEFAULT_RUN, mergeConfig, overlayConfig, type RunConfig } from '../../ngame/run-config';
+import { configLeaves, formatSetting, parseSettings } from '../../ngame/config-settings';
 import { runTraining } from '../../ngame/run';
 import { formatComparisonTable, type Metrics } from '../../ngame/metrics';
 import { loadDataset } from '../../ngame/data';
@@ -14,6 +15,28 @@ import { tfidfBaselines } from '../../ngame/baselines';
 import { testMetrics } from '../../ngame/inference';
 import { consoleReporter } from '../progress';
 import { closeGpu } from '../../kernels/webgpu/device';
+import { formatBytes } from '../../util/memory';
+
+/**
+ * The settings block of --help, made from DEFAULT_RUN: every key with its default, one line per
+ * group of keys (m1.*, curriculum.*, ...), wrapped at 100 columns.
+ */
+function settingsHelp(): string {
+  const lines: string[] = [];
+  let group: string | null = null;
+  let line = '';
+  for (const { key, value } of configLeaves()) {
+    const g = key.includes('.') ? key.slice(0, key.indexOf('.')) : '';
+    const item = `${key}=${formatSetting(value)}`;
+    if (g !== group || line.length + 2 + item.length > 100) {
+      if (line) lines.push(line);
+      line = `${g !== group ? '  ' : '    '}${item}`;
+      group = g;
+    } else line += `  ${item}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
 
 const help = `usage: ngame train [flags]
 
@@ -27,7 +50,10 @@ the training after the current step, keeping the checkpoint of the last finished
 (exit code 130 / 143); --resume continues from it.
 
 flags:
-  --config FILE        JSON file with any RunConfig fields (flags below override it)
+  --config FILE        JSON file with any RunConfig fields (--set and the flags below override it)
+  --set KEY=VALUE      one setting of the run configuration by its dotted key (repeatable; the keys
+                       and their defaults are listed below); overrides --config, and a flag below
+                       overrides --set
   --data DIR           dataset directory (default: embedded FOLDOC-XRef-8K)
   --text short|long    text variant (default short)
   --sampler NAME       random | ngame | ance | mips-uniform | mips | meta (default ngame)
@@ -63,6 +89,10 @@ flags:
   --baselines          also print the TF-IDF baselines on the same test set
   --json               print the final metrics as JSON
 
+settings (--set KEY=VALUE: the keys of a --config file, dotted; a list of numbers is
+comma-separated, e.g. curriculum.doubleAt=10,15; here with their defaults):
+${settingsHelp()}
+
 examples:
   ngame train
   ngame train --sampler random --epochs 6 --out runs/random
@@ -70,9 +100,13 @@ examples:
   ngame train --out runs/ngame --resume
   ngame train --val-fraction 0.05 --out runs/ngame-val
   ngame train --sampler mips-uniform --index ivf --out runs/mips-ivf
+  ngame train --set m1.tau=0.1 --set curriculum.maxSize=32 --set curriculum.doubleAt=10,15 --out runs/tau
   ngame train --pretrained ~/models/msmarco-distilbert-base-v4 --loss triplet --lr 2e-5 --out runs/ft`;
 
-export function buildConfig(values: Record<string, string | boolean | undefined>): RunConfig {
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** The configuration a command line describes: DEFAULT_RUN < --config FILE < --set KEY=VALUE < flags. */
+export function buildConfig(values: FlagValues): RunConfig {
   let cfg = DEFAULT_RUN;
   requirePath(values.config as string | undefined, '--config', 'file');
   requirePath(values.data as string | undefined, '--data', 'dir');
@@ -88,6 +122,22 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
       cfg = mergeConfig(cfg, json, values.config);
     } catch (e) {
       throw new UsageError((e as Error).message); // the config file is part of the command line
+    }
+  }
+  // --set: keys and types are checked here (unknown key, wrong type), values with the flags below,
+  // since a flag may complete them (--set m1.loss=bce-own --sampler ance).
+  let setKeys: string[] = [];
+  if (Array.isArray(values.set) && values.set.length > 0) {
+    try {
+      const sets = parseSettings(values.set);
+      setKeys = sets.keys;
+      cfg = overlayConfig(cfg, sets.over, '--set');
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new UsageError(/unknown key/.test(msg) ? `${msg}; 'ngame train --help' lists the keys` : msg, false);
+    }
+    for (const key of ['data', 'pretrained'] as const) {
+      if (setKeys.includes(key) && cfg[key] !== null) requirePath(cfg[key]!, `--set ${key}:`, 'dir');
     }
   }
   const num = (flag: string): number | undefined => {
@@ -129,7 +179,8 @@ export function buildConfig(values: Record<string, string | boolean | undefined>
   try {
     return mergeConfig(cfg, over, 'flags');
   } catch (e) {
-    throw new UsageError(nameFlag((e as Error).message, values));
+    const msg = nameFlag((e as Error).message, values, setKeys);
+    throw new UsageError(msg, !msg.startsWith('--set')); // the help is for flags; --help lists the keys
   }
 }
 
@@ -141,15 +192,19 @@ const FLAG_OF: Record<string, string> = {
   'mining.index': 'index', 'features.ngrams': 'ngrams', pretrained: 'pretrained', data: 'data',
 };
 
-/** "flags: m1.epochs must be ..." → "--epochs: m1.epochs must be ..." when that flag was given. */
-function nameFlag(msg: string, values: Record<string, string | boolean | undefined>): string {
+/**
+ * "flags: m1.epochs must be ..." → "--epochs: m1.epochs must be ..." when that flag was given, or
+ * "--set: m1.epochs must be ..." when the key was set by --set.
+ */
+function nameFlag(msg: string, values: FlagValues, setKeys: string[]): string {
   const m = /^flags: "?([\w.]+)"? /.exec(msg);
   const flag = m ? FLAG_OF[m[1]] : undefined;
-  return flag && values[flag] !== undefined ? `--${flag}: ${msg.slice('flags: '.length)}` : msg;
+  if (flag && values[flag] !== undefined) return `--${flag}: ${msg.slice('flags: '.length)}`;
+  return m && setKeys.includes(m[1]) ? `--set: ${msg.slice('flags: '.length)}` : msg;
 }
 
 export const TRAIN_OPTIONS = {
-  config: { type: 'string' }, data: { type: 'string' }, encoder: { type: 'string' }, ngrams: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
+  config: { type: 'string' }, set: { type: 'string', multiple: true }, data: { type: 'string' }, encoder: { type: 'string' }, ngrams: { type: 'string' }, pretrained: { type: 'string' }, text: { type: 'string' }, sampler: { type: 'string' },
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, beta: { type: 'string' }, 'val-fraction': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
@@ -176,7 +231,7 @@ export const trainCommand: Command = {
     try {
       const r = await runTraining(cfg, out, stop.reporter, dirOpts);
       if (values.json) {
-        console.log(JSON.stringify({ m1: r.m1, m2: r.m2, fused: r.fused, device: r.device, seconds: r.seconds }));
+        console.log(JSON.stringify({ m1: r.m1, m2: r.m2, fused: r.fused, device: r.device, seconds: r.seconds, peakRssBytes: r.peakRssBytes }));
       } else {
         const rows: { name: string; metrics: Metrics }[] = [];
         if (values.baselines) rows.push(...(await baselineRows(cfg)));
@@ -184,7 +239,7 @@ export const trainCommand: Command = {
         if (r.m2) rows.push({ name: 'NGAME M2 classifiers', metrics: r.m2 });
         if (r.fused) rows.push({ name: `NGAME M1+M2 fused (β=${r.beta}${cfg.valFraction > 0 ? ', from validation' : ''})`, metrics: r.fused });
         console.log(formatComparisonTable(rows));
-        console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s. Run directory: ${out}`);
+        console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s; peak RSS ${formatBytes(r.peakRssBytes)}. Run directory: ${out}`);
       }
       return 0;
     } finally {
