@@ -1,5 +1,6 @@
 // The floors of src/, bottom up: util → kernels → tensor → model → ngame → cli. A file may import
-// from its own floor or any floor below it, never from one above. This test reads every import
+// from its own floor or any floor below it, never from one above. src/index.ts, the package's
+// public API, is a floor of its own between ngame and cli: it re-exports the library, not the CLI. This test reads every import
 // (static, `export … from`, and dynamic `import('…')`) of every file under src/ and names each
 // one that climbs.
 
@@ -7,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const FLOORS = ['util', 'kernels', 'tensor', 'model', 'ngame', 'cli'] as const;
+const FLOORS = ['util', 'kernels', 'tensor', 'model', 'ngame', 'index.ts', 'cli'] as const;
 const SRC = resolve(__dirname, '../src');
 
 function tsFiles(dir: string): string[] {
@@ -68,6 +69,13 @@ describe('floors of src/', () => {
       "src/kernels/example.ts:2 imports '../tensor/tensor' (kernels must not import tensor)",
       "src/kernels/example.ts:3 imports '../model/layers' (kernels must not import model)",
       "src/kernels/example.ts:4 imports '../cli/main' (kernels must not import cli)",
+    ]);
+  });
+
+  it('the public API (src/index.ts) may import the library but not the CLI', () => {
+    const source = "export * from './ngame/data';\nexport { main } from './cli/main';";
+    expect(upwardImports(join(SRC, 'index.ts'), source)).toEqual([
+      "src/index.ts:2 imports './cli/main' (index.ts must not import cli)",
     ]);
   });
 });
