@@ -7,22 +7,15 @@
 import type { DType, TypedArray } from '../util/dtype';
 import type { TopK } from '../util/topk';
 import type { AdamHyper, BinaryOp, MatmulParams, ReduceOp, UnaryOp } from '../kernels/op-types';
+import type { MemoryStats } from '../kernels/webgpu/pool';
 
-// The op descriptors belong to the kernels that run them; the Backend interface speaks them.
-export type { AdamHyper, BinaryOp, MatmulParams, ReduceOp, UnaryOp };
+// The op descriptors belong to the kernels that run them, the memory counts to the buffer pool
+// that keeps them; the Backend interface speaks them.
+export type { AdamHyper, BinaryOp, MatmulParams, MemoryStats, ReduceOp, UnaryOp };
 
 /** Opaque storage owned by one backend. `bytes` is the allocation size. */
 export interface BackendBuffer {
   readonly bytes: number;
-}
-
-export interface MemoryStats {
-  /** Bytes held by live (unreleased) buffers. */
-  liveBytes: number;
-  /** Bytes parked in the pool for reuse. */
-  pooledBytes: number;
-  /** Highest liveBytes seen since the last resetPeak(). */
-  peakBytes: number;
 }
 
 export interface Backend {

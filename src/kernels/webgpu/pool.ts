@@ -33,16 +33,20 @@ export function sizeClass(bytes: number, limit = Infinity): number {
   return cls > limit && size <= limit ? size : cls;
 }
 
-export interface PoolStats {
+/** Device memory, as both backends report it (Backend.memory(); the cpu backend keeps the same counts). */
+export interface MemoryStats {
+  /** Bytes held by live (unreleased) buffers. */
   liveBytes: number;
+  /** Bytes parked in the pool for reuse. */
   pooledBytes: number;
+  /** Highest liveBytes seen since the last resetPeak(). */
   peakBytes: number;
 }
 
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private live = new Set<GPUBuffer>();
-  private stats: PoolStats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0 };
+  private stats: MemoryStats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0 };
   /** Buffers to destroy once the work that may still read them has been submitted. */
   private doomed: GPUBuffer[] = [];
 
@@ -120,7 +124,7 @@ export class BufferPool {
     this.stats.pooledBytes = 0;
   }
 
-  memory(): PoolStats {
+  memory(): MemoryStats {
     return { ...this.stats };
   }
 
