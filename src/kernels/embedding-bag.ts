@@ -90,22 +90,25 @@ function bagSumsRef(table: TypedArray, ids: Int32Array, weights: ArrayLike<numbe
 /**
  * out (B, cols) = weighted bag sums of the rows of table (numRows, cols), in the table's dtype
  * (f32 or f64); f32 weights are rounded to f32 first. `chunk`: see bagChunks (tests shrink it to
- * exercise the two-level path). Throws on malformed bags (validateBags).
+ * exercise the two-level path). Throws on malformed bags (validateBags) unless `checked` says the
+ * caller has validated them already: the backends pass true, since the tensor op validates its
+ * bags and the backward builds valid ones, so each call is validated once; so does the second
+ * level here, whose bags are valid by construction.
  */
 export function embeddingBagRef(
   table: TypedArray, ids: Int32Array, weights: ArrayLike<number>, offsets: Int32Array,
-  B: number, numRows: number, cols: number, chunk = BAG_CHUNK,
+  B: number, numRows: number, cols: number, chunk = BAG_CHUNK, checked = false,
 ): TypedArray {
   const fn = 'embeddingBagRef';
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`${fn}: bad cols = ${cols}`);
   if (table.length < numRows * cols) throw new Error(`${fn}: table has ${table.length} elements, need ${numRows} · ${cols}`);
-  validateBags(fn, ids, weights, offsets, B, numRows);
+  if (!checked) validateBags(fn, ids, weights, offsets, B, numRows);
   const w = table instanceof Float32Array && !(weights instanceof Float32Array) ? Float32Array.from(weights) : weights;
   const plan = bagChunks(offsets, B, chunk);
   if (!plan) return bagSumsRef(table, ids, w, offsets, B, cols);
   const nChunks = plan.sub.length - 1;
   const partial = bagSumsRef(table, ids, w, plan.sub, nChunks, cols); // (nChunks, cols)
-  return embeddingBagRef(partial, iota(nChunks), allocArray(dtypeOf(table), nChunks).fill(1), plan.perBag, B, nChunks, cols, chunk);
+  return embeddingBagRef(partial, iota(nChunks), allocArray(dtypeOf(table), nChunks).fill(1), plan.perBag, B, nChunks, cols, chunk, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,22 +181,23 @@ function bagPassGpu(rt: Runtime, table: GPUBuffer, ids: Int32Array, weights: Flo
 
 /**
  * f32 out (B, cols) = weighted bag sums of the rows of table (numRows, cols), a GPU buffer; ids,
- * weights and offsets on the host (validated here, then uploaded). Same order as embeddingBagRef.
+ * weights and offsets on the host (validated here unless `checked`, as for embeddingBagRef, then
+ * uploaded). Same order as embeddingBagRef.
  */
 export function embeddingBagGpu(
   rt: Runtime, table: GPUBuffer, ids: Int32Array, weights: ArrayLike<number>, offsets: Int32Array,
-  B: number, numRows: number, cols: number, chunk = BAG_CHUNK,
+  B: number, numRows: number, cols: number, chunk = BAG_CHUNK, checked = false,
 ): GPUBuffer {
   const fn = 'embeddingBagGpu';
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`${fn}: bad cols = ${cols}`);
   if (bytesOf(table) < numRows * cols * 4) throw new Error(`${fn}: table holds ${bytesOf(table)} bytes, (${numRows}, ${cols}) f32 needs ${numRows * cols * 4}`);
-  validateBags(fn, ids, weights, offsets, B, numRows);
+  if (!checked) validateBags(fn, ids, weights, offsets, B, numRows);
   const w = weights instanceof Float32Array ? weights : Float32Array.from(weights);
   const plan = bagChunks(offsets, B, chunk);
   if (!plan) return bagPassGpu(rt, table, ids, w, offsets, B, numRows, cols);
   const nChunks = plan.sub.length - 1;
   const partial = bagPassGpu(rt, table, ids, w, plan.sub, nChunks, numRows, cols); // (nChunks, cols)
-  const out = embeddingBagGpu(rt, partial, iota(nChunks), new Float32Array(nChunks).fill(1), plan.perBag, B, nChunks, cols, chunk);
+  const out = embeddingBagGpu(rt, partial, iota(nChunks), new Float32Array(nChunks).fill(1), plan.perBag, B, nChunks, cols, chunk, true);
   rt.release(partial);
   return out;
 }

@@ -86,8 +86,10 @@ export interface Backend {
    * Weighted bag sums: out (B, cols), out[b, :] = Σ_{t in [offsets[b], offsets[b+1])} weights[t] ·
    * table[ids[t], :], summed in increasing t (bags longer than BAG_CHUNK tokens in fixed chunks,
    * identically on both backends); an empty bag gives zeros. table (numRows, cols) of `dtype`;
-   * ids i32 (nnz), weights (nnz, rounded to `dtype`) and offsets i32 (B + 1) are host arrays,
-   * validated first (src/kernels/embedding-bag.ts validateBags). Also the row-sparse backward.
+   * ids i32 (nnz), weights (nnz, rounded to `dtype`) and offsets i32 (B + 1) are host arrays
+   * that the caller has validated (the tensor op embeddingBag runs validateBags; the backward and
+   * coalesceRowSparse build valid ones): the backends do not check them again. Also the
+   * row-sparse backward.
    */
   embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType): BackendBuffer;
   /** out (rows, cols) = 0, then out[r, idx[r, j]] = src[r, j] (indices unique per row, as top-k gives). */

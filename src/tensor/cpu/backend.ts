@@ -12,7 +12,7 @@ import { softmaxGradRef, softmaxRef } from '../../kernels/softmax';
 import { layerNormGradRef, layerNormRef } from '../../kernels/layernorm';
 import { gatherRef, scatterAddRef, scatterColsRef } from '../../kernels/gather';
 import { topkRef } from '../../kernels/topk';
-import { embeddingBagRef } from '../../kernels/embedding-bag';
+import { BAG_CHUNK, embeddingBagRef } from '../../kernels/embedding-bag';
 import { adamRowsRef, adamwRef } from '../../kernels/optim';
 
 export class CpuBuffer implements BackendBuffer {
@@ -119,7 +119,7 @@ export class CpuBackend implements Backend {
     return this.wrap(scatterAddRef(d(src), idx, numRows, cols));
   }
   embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number) {
-    return this.wrap(embeddingBagRef(d(table), ids, weights, offsets, B, numRows, cols));
+    return this.wrap(embeddingBagRef(d(table), ids, weights, offsets, B, numRows, cols, BAG_CHUNK, true)); // validated by the caller (Backend.embeddingBag)
   }
   topk(x: BackendBuffer, rows: number, cols: number, k: number) {
     const r = topkRef(d(x), rows, cols, k);

@@ -13,7 +13,7 @@ import { softmaxGpu, softmaxGradGpu } from '../../kernels/softmax';
 import { layerNormGpu, layerNormGradGpu } from '../../kernels/layernorm';
 import { gatherGpu, scatterAddGpu, scatterColsGpu } from '../../kernels/gather';
 import { topkGpu } from '../../kernels/topk';
-import { embeddingBagGpu } from '../../kernels/embedding-bag';
+import { BAG_CHUNK, embeddingBagGpu } from '../../kernels/embedding-bag';
 import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
 
 export class GpuBuffer implements BackendBuffer {
@@ -161,7 +161,7 @@ export class WebGpuBackend implements Backend {
   }
   embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType) {
     this.check(dtype);
-    return this.w(embeddingBagGpu(this.rt, g(table), ids, weights, offsets, B, numRows, cols));
+    return this.w(embeddingBagGpu(this.rt, g(table), ids, weights, offsets, B, numRows, cols, BAG_CHUNK, true)); // validated by the caller (Backend.embeddingBag)
   }
   topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType) {
     this.check(dtype);
