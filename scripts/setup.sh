@@ -17,7 +17,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-  # npm ci installs exactly the lockfile; if this npm disagrees with the lockfile's format,
-  # fall back to npm install rather than stopping.
-  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+  # npm ci installs exactly the versions in package-lock.json and never rewrites it. There is no
+  # fallback to npm install: that would resolve versions anew, rewrite the lockfile (a dirty
+  # clone) and test whatever the registry held that day.
+  log=$(mktemp)
+  if ! npm ci --no-audit --no-fund 2>&1 | tee "$log"; then
+    if grep -q "in sync" "$log"; then
+      echo "setup: package-lock.json is out of sync with package.json for npm $(npm --version)." >&2
+      echo "setup: on a development machine run 'npm install', check the lockfile's diff and commit package-lock.json." >&2
+    else
+      echo "setup: 'npm ci' failed (output above)." >&2
+    fi
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
 fi

@@ -22,7 +22,7 @@ export { DEFAULT_RUN, mergeConfig, checkConfig, readRunConfig, type RunConfig } 
 export { openRun, testCorpus, readRunLog, readRunLabels, type SavedRun, type RunLog, type LogRecord } from './ngame/run-dir';
 export { featurize, bagCorpus, tokenizeCorpus, type Corpus, type Featurizer } from './ngame/corpus';
 export { embedCorpus, type EmbedOptions } from './ngame/embed';
-export { scoreDocuments, retrieve, fuseScores, topkToCSR, type ModelScores } from './ngame/inference';
+export { scoreDocuments, retrieve, fuseScores, type ModelScores } from './ngame/inference';
 
 // Negative samplers and NGAME's cluster batching.
 export * from './ngame/samplers';

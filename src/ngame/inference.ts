@@ -5,17 +5,8 @@
 
 import type { Backend } from '../tensor';
 import type { CSR, Dataset } from './data';
-import { evaluate, type Metrics } from './metrics';
-import type { TopK } from '../util/topk';
+import { evaluate, topkToCSR, type Metrics } from './metrics';
 import { searchTopK } from './search';
-
-/** A TopK result as a sparse score matrix (rows × numLabels, k entries per row). */
-export function topkToCSR(t: TopK, numLabels: number): CSR {
-  const rows = t.indices.length / t.k;
-  const indptr = new Int32Array(rows + 1);
-  for (let r = 0; r <= rows; r++) indptr[r] = r * t.k;
-  return { rows, cols: numLabels, indptr, indices: Int32Array.from(t.indices), values: Float32Array.from(t.values) };
-}
 
 /** β·clf + (1 − β)·emb over the union of both candidate lists; a missing score counts 0. */
 export function fuseScores(emb: CSR, clf: CSR, beta: number): CSR {

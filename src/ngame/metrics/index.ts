@@ -2,5 +2,5 @@
 export { evaluate } from './evaluate';
 export type { EvalOptions, Metrics } from './evaluate';
 export { inversePropensity, DEFAULT_A, DEFAULT_B } from './propensity';
-export { TopKRowsBuilder, topKFromDense } from './topk-csr';
+export { TopKRowsBuilder, topKFromDense, topkToCSR } from './topk-csr';
 export { formatMetricsTable, formatComparisonTable, metricValue, alignColumns, DEFAULT_COLUMNS } from './table';

@@ -1,7 +1,19 @@
-// Score matrices from top-k selections: each row the k best labels, best first, in the one
-// top-k order of src/util/topk.ts (higher score first, equal scores by lower label id, NaN last).
+// Score matrices from top-k selections, the one place they become CSR: each row the k best
+// labels, best first, in the one top-k order of src/util/topk.ts (higher score first, equal
+// scores by lower label id, NaN last). A whole selection (rows, k) from a search or a kernel goes
+// through topkToCSR; rows of different lengths (the baselines' heaps) through TopKRowsBuilder.
 import type { CSR } from '../data/csr';
-import { TopKHeap } from '../../util/topk';
+import { TopKHeap, type TopK } from '../../util/topk';
+
+/**
+ * A top-k selection (rows, k), each row best first, as a score matrix (rows × cols, k entries
+ * per row, in the same order). `rows` is needed only when k = 0.
+ */
+export function topkToCSR(t: TopK, cols: number, rows = t.indices.length / t.k): CSR {
+  const indptr = new Int32Array(rows + 1);
+  for (let r = 0; r <= rows; r++) indptr[r] = r * t.k;
+  return { rows, cols, indptr, indices: Int32Array.from(t.indices), values: Float32Array.from(t.values) };
+}
 
 /** Builds a CSR score matrix row by row from TopK selections (each row best first). */
 export class TopKRowsBuilder {
@@ -38,13 +50,16 @@ export class TopKRowsBuilder {
 /** scores: (rows, cols) dense row-major → CSR of the top k per row, best first. */
 export function topKFromDense(scores: Float32Array, rows: number, cols: number, k: number): CSR {
   if (scores.length !== rows * cols) throw new Error(`topKFromDense: ${scores.length} scores for a ${rows} × ${cols} matrix`);
-  const top = new TopKHeap(Math.min(k, cols));
-  const out = new TopKRowsBuilder(cols);
+  const kk = Math.min(k, cols);
+  const top = new TopKHeap(kk);
+  const sel = { k: kk, indices: new Int32Array(rows * kk), values: new Float32Array(rows * kk) }; // (rows, kk)
   for (let r = 0; r < rows; r++) {
     top.clear();
     const base = r * cols;
     for (let c = 0; c < cols; c++) top.push(c, scores[base + c]);
-    out.addRow(top);
+    const s = top.sorted();
+    sel.indices.set(s.indices, r * kk);
+    sel.values.set(s.values, r * kk);
   }
-  return out.build();
+  return topkToCSR(sel, cols, rows);
 }
