@@ -5,9 +5,10 @@ import { evalCommand } from './commands/eval';
 import { predictCommand } from './commands/predict';
 import { embedCommand } from './commands/embed';
 import { dataStatsCommand } from './commands/data-stats';
+import { dataSynthCommand } from './commands/data-synth';
 import { baselineCommand } from './commands/baseline';
 import { reportCommand } from './commands/report';
 import { compareCommand } from './commands/compare';
 import { metricsCommand } from './commands/metrics';
 
-export const commands: Command[] = [trainCommand, evalCommand, metricsCommand, predictCommand, embedCommand, dataStatsCommand, baselineCommand, reportCommand, compareCommand];
+export const commands: Command[] = [trainCommand, evalCommand, metricsCommand, predictCommand, embedCommand, dataStatsCommand, dataSynthCommand, baselineCommand, reportCommand, compareCommand];

@@ -26,3 +26,65 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     throw new Error(`writing ${path}: ${(e as Error).message}`);
   }
 }
+
+/**
+ * A file written piece by piece and published atomically: text goes to a temporary file beside
+ * `path` in ~1 MiB writes; commit() fsyncs and renames it into place, abort() removes it. Used by
+ * writers of files too large to hold as one string (the synthetic datasets' gigabyte matrices).
+ */
+export class AtomicFileWriter {
+  private readonly tmp: string;
+  private fd: number;
+  private buf: string[] = [];
+  private bufChars = 0;
+
+  constructor(readonly path: string) {
+    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+      this.fd = openSync(this.tmp, 'w');
+    } catch (e) {
+      throw new Error(`writing ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  write(text: string): void {
+    this.buf.push(text);
+    this.bufChars += text.length;
+    if (this.bufChars >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buf.length === 0) return;
+    const b = Buffer.from(this.buf.join(''), 'utf8');
+    this.buf = [];
+    this.bufChars = 0;
+    let off = 0;
+    try {
+      while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    } catch (e) {
+      this.abort();
+      throw new Error(`writing ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes what is buffered, fsyncs and renames the file into place. */
+  commit(): void {
+    this.flush();
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      this.abort();
+      throw new Error(`writing ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Drops the temporary file (the destination is left as it was). */
+  abort(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    rmSync(this.tmp, { force: true });
+  }
+}
