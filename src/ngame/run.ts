@@ -29,6 +29,7 @@ import {
 } from './run-dir';
 import { checkTensorSizes, preflightRun } from './preflight';
 import { Rng } from '../util/rng';
+import { peakRssBytes } from '../util/memory';
 
 export interface Reporter {
   info(msg: string): void;
@@ -51,6 +52,8 @@ export interface RunResult {
   beta: number;
   device: string;
   seconds: { total: number; m1: number; m2: number; eval: number };
+  /** The process's peak resident set size over the run, in bytes (util/memory.ts). */
+  peakRssBytes: number;
   epochs: (EpochLog | M2EpochLog)[];
 }
 
@@ -98,6 +101,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const result: RunResult = {
     ...metrics, beta: fusion.beta, device: `${p.backend.name}: ${p.backend.deviceName}`, epochs: [...m1.epochs, ...m2.epochs],
     seconds: { total: (performance.now() - t0) / 1000 + m1.earlierSeconds, m1: m1.seconds, m2: m2.seconds, eval: evalSeconds },
+    peakRssBytes: peakRssBytes(),
   };
   save(p, labelEmb, m2.classifiers, result, fusion.curve);
   return result;
@@ -254,7 +258,7 @@ function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | n
   writeModel(outDir, model, { beta: String(result.beta) });
   const final: FinalRecord = {
     stage: 'final', sampler: cfg.sampler, dataset: p.data.name, device: result.device, date: new Date().toISOString(),
-    ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, m1: result.m1, m2: result.m2, fused: result.fused,
+    ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, peakRssBytes: result.peakRssBytes, m1: result.m1, m2: result.m2, fused: result.fused,
     beta: result.beta, betaFrom: betaCurve ? 'validation' : 'config',
     ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve } } : {}),
   };

@@ -33,6 +33,9 @@ describe('ngame CLI', () => {
     // The log names the loss that ran: 'auto' with NGAME's sampler is InfoNCE (resolveM1Loss).
     expect(log.filter((e) => e.stage === 'M1').map((e) => e.lossName)).toEqual(['infonce']);
     expect(log.at(-1).stage).toBe('final');
+    // The final record and the console's summary give the training process's peak RSS.
+    expect(log.at(-1).peakRssBytes).toBeGreaterThan(30 * 2 ** 20);
+    expect(t.out).toMatch(/; peak RSS \d+(\.\d+)? (MiB|GiB)\. Run directory/);
 
     const e = await ngame(['eval', run, '--json']);
     expect(e.code).toBe(0);

@@ -29,6 +29,8 @@ export interface FinalRecord {
   resumedAtEpoch?: number;
   /** Wall time; a resumed run's M1 and total include the epochs logged before the resume. */
   seconds: { total: number; m1: number; m2: number; eval: number };
+  /** The training process's peak resident set size, in bytes (absent in logs written before 2026-12-07). */
+  peakRssBytes?: number;
   m1: Metrics;
   m2: Metrics | null;
   fused: Metrics | null;
