@@ -9,7 +9,7 @@
 // negatives are hard, at no extra encoding cost.
 
 import type { CSR } from './data';
-import { balanced2Means } from './cluster';
+import { EXACT_CLUSTERING, clusterPoints, type ClusteringChoice, type ClusteringReport } from './cluster';
 import { mat } from './matrix';
 import type { Rng } from '../util/rng';
 
@@ -63,6 +63,8 @@ export interface Curriculum {
   maxSize: number;
   /** Re-cluster every this many epochs (NGAME: τ = 5). */
   reclusterEvery: number;
+  /** Which balanced 2-means clusters the documents (cluster/choose.ts); absent: the exact one. */
+  clustering?: ClusteringChoice;
 }
 
 export const NGAME_CURRICULUM: Curriculum = { warmupEpochs: 10, startSize: 2, doubleAt: [25, 50, 75, 100], maxSize: 64, reclusterEvery: 5 };
@@ -90,6 +92,8 @@ export interface EpochBatches {
   clusterSize: number | null;
   /** Milliseconds spent clustering this epoch. */
   overheadMs: number;
+  /** When this epoch clustered: the method, its balance and quality (for the run log). */
+  clustering?: ClusteringReport;
 }
 
 /**
@@ -113,13 +117,15 @@ export class CurriculumPlanner {
     const size = clusterSizeAt(epoch, this.curriculum);
     if (size === null) return { batches: randomBatches(docs, batchSize, rng), clusterSize: null, overheadMs: 0 };
     let overheadMs = 0;
+    let report: ClusteringReport | undefined;
     if (!this.clusters || reclusterDue(epoch, this.curriculum, this.size)) {
       const t0 = performance.now();
-      this.clusters = clusterDocuments(bank, docs, size, seed + epoch);
+      ({ clusters: this.clusters, report } = clusterDocuments(bank, docs, size, seed + epoch, this.curriculum.clustering));
       this.size = size;
       overheadMs = performance.now() - t0;
     }
-    return { batches: clusterBatches(this.clusters, batchSize, rng), clusterSize: size, overheadMs };
+    const batches = clusterBatches(this.clusters, batchSize, rng);
+    return { batches, clusterSize: size, overheadMs, ...(report ? { clustering: report } : {}) };
   }
 }
 
@@ -151,13 +157,13 @@ function cut(order: Int32Array, B: number): Int32Array[] {
 }
 
 /**
- * Clusters the memory-bank rows of `docs` with balanced hierarchical 2-means into clusters of
- * about `size` documents; returns clusters of document ids.
+ * Clusters the memory-bank rows of `docs` with balanced hierarchical 2-means (exact or sampled,
+ * as `choice` says) into clusters of about `size` documents; returns clusters of document ids
+ * and the clustering's report.
  */
-export function clusterDocuments(bank: MemoryBank, docs: Int32Array, size: number, seed: number): Int32Array[] {
-  const s = Math.max(1, Math.min(size, docs.length));
-  const c = balanced2Means(mat(docs.length, bank.dim, bank.rows(docs)), { clusterSize: s, seed });
-  return c.clusters.map((members) => members.map((m) => docs[m]));
+export function clusterDocuments(bank: MemoryBank, docs: Int32Array, size: number, seed: number, choice: ClusteringChoice = EXACT_CLUSTERING): { clusters: Int32Array[]; report: ClusteringReport } {
+  const { clustering, report } = clusterPoints(mat(docs.length, bank.dim, bank.rows(docs)), size, seed, choice);
+  return { clusters: clustering.clusters.map((members) => members.map((m) => docs[m])), report };
 }
 
 /** Documents with at least one positive label (the others cannot be trained on). */

@@ -143,7 +143,7 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
   }
   checkTensorSizes(cfg, model.encoder, data.labelTexts.length, backend); // before any training
   const corpora = makeCorpora(model, data, val);
-  const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
+  const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, cfg.mining);
   const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };
   const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau }, resume);
 
@@ -201,7 +201,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
   const docEmb = await embedCorpus(encoder, p.corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
   const m2 = new M2Trainer(p.backend, p.data.trainY, docEmb, labelEmb, encoder.outDim, {
     epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
-    curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
+    curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000, clustering: cfg.clustering },
   });
   for (let e = 0; e < cfg.m2.epochs; e++) {
     await rep.safePoint?.();

@@ -15,6 +15,7 @@ import type { TextEncoder } from '../model/text-encoder';
 import { AdamW } from '../model/optim';
 import type { Dataset } from './data';
 import { MemoryBank, trainableDocuments } from './batching';
+import type { ClusteringReport } from './cluster';
 import { concatBags, corpusBatch, type Corpus } from './corpus';
 import { DiagnosticBudget, HardnessProbe, type Hardness } from './diagnostics';
 import { embedCorpus } from './embed';
@@ -71,6 +72,8 @@ export interface EpochLog {
   clusterSize: number | null;
   /** Clustering / index rebuild time this epoch. */
   overheadMs: number;
+  /** When the ngame sampler clustered this epoch: method, balance, quality (cluster/choose.ts). */
+  clustering?: ClusteringReport;
   epochMs: number;
   evalMs?: number;
   hardness?: Hardness;
@@ -228,7 +231,7 @@ export class M1Trainer {
     const log: EpochLog = {
       stage: 'M1', sampler: this.sampler.name, epoch: this.epoch, steps: ep.batches.length,
       loss: lossSum / ep.batches.length, clusterSize: ep.clusterSize, overheadMs: ep.overheadMs, epochMs, peakBytes,
-      skippedDocs: this.skipped, lossName: this.loss,
+      skippedDocs: this.skipped, lossName: this.loss, ...(ep.clustering ? { clustering: ep.clustering } : {}),
     };
     // The live diagnostic: negative hardness of the fixed document sample in this epoch's
     // batches, measured with the memory bank and fresh label embeddings (which the final

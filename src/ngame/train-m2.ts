@@ -21,6 +21,7 @@ import { AdamW } from '../model/optim';
 import { SparseAdam } from '../model/sparse-adam';
 import type { CSR } from './data';
 import { CurriculumPlanner, MemoryBank, randomBatches, targetMatrix, trainableDocuments, type Curriculum } from './batching';
+import type { ClusteringReport } from './cluster';
 import { tripletMultiPositive, type MultiPositiveOptions } from './losses';
 import { retrieve } from './inference';
 import { Rng } from '../util/rng';
@@ -62,6 +63,8 @@ export interface M2EpochLog {
   loss: number;
   clusterSize: number | null;
   overheadMs: number;
+  /** When this epoch clustered: method, balance, quality (cluster/choose.ts). */
+  clustering?: ClusteringReport;
   epochMs: number;
   peakBytes: number;
 }
@@ -120,11 +123,12 @@ export class M2Trainer {
     // curriculum's planner, the same as the NGAME sampler's (batching.ts).
     let batches: Int32Array[];
     let clusterSize: number | null = null;
+    let clustering: ClusteringReport | undefined;
     if (this.cfg.kind === 'softmax') {
       batches = randomBatches(this.docs, this.cfg.batchSize, this.rng);
     } else {
       const plan = this.planner.plan(this.epoch, this.bank, this.docs, this.cfg.batchSize, this.cfg.seed, this.rng);
-      ({ batches, clusterSize } = plan);
+      ({ batches, clusterSize, clustering } = plan);
       overheadMs += plan.overheadMs;
     }
     let lossSum = 0;
@@ -156,7 +160,7 @@ export class M2Trainer {
     }
     const log: M2EpochLog = {
       stage: 'M2', epoch: this.epoch, steps: batches.length, loss: lossSum / batches.length, clusterSize,
-      overheadMs, epochMs: performance.now() - t0, peakBytes: this.backend.memory().peakBytes,
+      overheadMs, ...(clustering ? { clustering } : {}), epochMs: performance.now() - t0, peakBytes: this.backend.memory().peakBytes,
     };
     this.epoch++;
     return log;

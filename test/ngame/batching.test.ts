@@ -47,4 +47,33 @@ describe('CurriculumPlanner', () => {
     };
     expect(run()).toEqual(run());
   });
+
+  it('clusters with the method the curriculum\'s clustering choice picks, and reports it on the epochs that cluster', () => {
+    const n = 97;
+    const docs = Int32Array.from({ length: n }, (_, i) => i);
+    const b = bank(n, 6, 4);
+    const plans = (c: Curriculum) => {
+      const planner = new CurriculumPlanner(c);
+      const rng = new Rng(5);
+      return Array.from({ length: 5 }, (_, e) => planner.plan(e, b, docs, 8, 2, rng));
+    };
+    const plain = plans(cur);
+    // at the threshold: the exact method, the same batches as a curriculum without a choice
+    const atThreshold = plans({ ...cur, clustering: { method: 'auto', autoAbove: n, sampleSize: 0, checkPoints: 0 } });
+    expect(atThreshold.map((p) => p.batches)).toEqual(plain.map((p) => p.batches));
+    // a forced small threshold: the sampled method, reported with its check on the epochs that cluster
+    const sampled = plans({ ...cur, clustering: { method: 'auto', autoAbove: 50, sampleSize: 0, checkPoints: 40 } });
+    sampled.forEach((p, e) => {
+      expect(Array.from(p.batches.flatMap((x) => Array.from(x))).sort((a, c) => a - c)).toEqual(Array.from(docs));
+      const clustered = e === 2 || e === 4; // sizes 2 and 4 (cur's schedule)
+      expect(p.clustering?.method, `epoch ${e}`).toBe(clustered ? 'sampled' : undefined);
+      expect(plain[e].clustering?.method, `epoch ${e}`).toBe(clustered ? 'exact' : undefined);
+      if (clustered) {
+        expect(p.clustering!.points).toBe(n);
+        expect(p.clustering!.maxSize).toBeLessThanOrEqual(p.clusterSize!);
+        expect(p.clustering!.check!.points).toBe(40);
+      }
+    });
+    expect(sampled.map((p) => p.batches)).not.toEqual(plain.map((p) => p.batches));
+  });
 });

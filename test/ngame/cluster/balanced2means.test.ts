@@ -111,6 +111,27 @@ describe('approxBalanced2Means', () => {
       { seed: 42, numRuns: 8 },
     );
   });
+
+  it('with a sample too small for the whole tree, routes the top levels and splits the rest exactly', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 900 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 97 }), fc.integer({ min: 0, max: 1e6 }), (n, d, sRaw, mRaw, seed) => {
+        const s = Math.min(sRaw, n);
+        const x = randomMat(n, d, seed);
+        const a = approxBalanced2Means(x, { clusterSize: s, seed, sampleSize: mRaw });
+        expectPartition(a, n);
+        const e = balanced2Means(x, { clusterSize: s, seed });
+        // the same number of clusters and the same sizes as the exact method (balanced halving)
+        expect(a.clusters.map((c) => c.length).sort((p, q) => p - q)).toEqual(e.clusters.map((c) => c.length).sort((p, q) => p - q));
+      }),
+      { seed: 43, numRuns: 60 },
+    );
+    // planted directions: the routed tree with exact lower levels keeps most of the quality
+    const { x } = planted(128, 16, 24, 0.3, 9);
+    const e = meanCentroidSimilarity(x, balanced2Means(x, { clusterSize: 2, seed: 4 }).assign);
+    const a = approxBalanced2Means(x, { clusterSize: 2, seed: 4, sampleSize: 256 }); // top 128 of 1,024 clusters routed
+    expect(a.sampleSize).toBe(256);
+    expect(meanCentroidSimilarity(x, a.assign)).toBeGreaterThan(0.95 * e);
+  });
 });
 
 describe('balancedKMeans', () => {
