@@ -5,7 +5,7 @@
 // Targets (issue 3): load all DebianDeps-42K-cap1000 files < 2 s; metrics 15k × 100 < 1 s.
 import { parseArgs } from 'node:util';
 import { csrFromRows, loadDataset, findDataFile, readTexts, type CSR } from '../src/ngame/data/index';
-import { evaluate, formatComparisonTable, metricValue, alignColumns, type Metrics } from '../src/ngame/metrics/index';
+import { computeMetrics, formatComparisonTable, metricValue, alignColumns, type Metrics } from '../src/ngame/metrics/index';
 import { tfidfBaselines } from '../src/ngame/baselines/index';
 import { Rng } from '../src/util/rng';
 
@@ -75,10 +75,10 @@ export default async function (args: string[]): Promise<void> {
   // 2. Metrics on 15,000 rows × 100 predictions, k = 1..5, with propensities and filter pairs.
   const syn = syntheticScores(15000, 42224, 100, 7);
   const filter = { row: Int32Array.from({ length: 15000 }, (_, i) => i), col: syn.scores.indices.filter((_, i) => i % 100 === 0) };
-  evaluate(syn.scores, syn.truth, { trainY: syn.trainY, filter }); // warm-up
+  computeMetrics(syn.scores, syn.truth, { trainY: syn.trainY, filter }); // warm-up
   t = performance.now();
   const reps = 3;
-  for (let i = 0; i < reps; i++) evaluate(syn.scores, syn.truth, { trainY: syn.trainY, filter, K: 5 });
+  for (let i = 0; i < reps; i++) computeMetrics(syn.scores, syn.truth, { trainY: syn.trainY, filter, K: 5 });
   const metricsMs = (performance.now() - t) / reps;
   out({ bench: 'metrics', rows: 15000, perRow: 100, K: 5, ms: metricsMs }, `metrics 15,000 rows × 100 predictions, all metrics k=1..5: ${metricsMs.toFixed(0)} ms`);
 
@@ -88,9 +88,9 @@ export default async function (args: string[]): Promise<void> {
   const baselineMs = performance.now() - t;
   const opts = { filter: ds.filterTest, trainY: ds.trainY };
   const results: { name: string; metrics: Metrics }[] = [
-    { name: 'label-cosine', metrics: evaluate(s.labelCosine, ds.testY, opts) },
-    { name: 'knn', metrics: evaluate(s.knn, ds.testY, opts) },
-    { name: 'fused', metrics: evaluate(s.fused, ds.testY, opts) },
+    { name: 'label-cosine', metrics: computeMetrics(s.labelCosine, ds.testY, opts) },
+    { name: 'knn', metrics: computeMetrics(s.knn, ds.testY, opts) },
+    { name: 'fused', metrics: computeMetrics(s.fused, ds.testY, opts) },
   ];
   out({ bench: 'baselines', dataset: ds.name, ms: baselineMs }, `\nTF-IDF baselines on ${ds.name} (${ds.testY.rows} test docs): scoring ${(baselineMs / 1000).toFixed(1)} s`);
   const ref = REFERENCE[ds.name];

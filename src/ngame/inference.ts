@@ -5,7 +5,7 @@
 
 import type { Backend } from '../tensor';
 import type { CSR, Dataset } from './data';
-import { evaluate, topkToCSR, type Metrics } from './metrics';
+import { computeMetrics, topkToCSR, type Metrics } from './metrics';
 import { searchTopK } from './search';
 
 /** β·clf + (1 − β)·emb over the union of both candidate lists; a missing score counts 0. */
@@ -37,7 +37,7 @@ export async function retrieve(backend: Backend, docs: Float32Array, table: Floa
 
 /** Test-set metrics (k = 1..5, filter pairs removed, propensities from the training labels). */
 export function testMetrics(scores: CSR, data: Dataset): Metrics {
-  return evaluate(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: 5 });
+  return computeMetrics(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: 5 });
 }
 
 export interface ModelScores {

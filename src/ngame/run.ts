@@ -96,7 +96,7 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const m2 = await trainM2(p, labelEmb, rep);
   const te = performance.now();
   const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep);
-  const metrics = await evaluate(p, labelEmb, m2.classifiers, fusion.beta, rep);
+  const metrics = await evaluateTest(p, labelEmb, m2.classifiers, fusion.beta, rep);
   const evalSeconds = (performance.now() - te) / 1000;
   const result: RunResult = {
     ...metrics, beta: fusion.beta, device: `${p.backend.name}: ${p.backend.deviceName}`, epochs: [...m1.epochs, ...m2.epochs],
@@ -235,7 +235,7 @@ async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifie
 }
 
 /** Stage 5: test metrics of M1 alone, M2 alone and their fusion with weight β. */
-async function evaluate(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null }> {
+async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null }> {
   rep.info('encoding the test documents');
   const encoder = p.encoder;
   const testEmb = await embedCorpus(encoder, p.corpora.test);

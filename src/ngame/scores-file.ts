@@ -10,7 +10,7 @@
 // ties to the lower label id: the order the metrics rank in); readers may list them in any order.
 import type { CSR, Dataset } from './data';
 import { readSparseMatrix, writeSparseMatrix } from './data';
-import { evaluate, type Metrics } from './metrics';
+import { computeMetrics, type Metrics } from './metrics';
 import { compareRanked } from '../util/topk';
 
 /** Writes `scores` (documents × labels) atomically, each row best first (the one top-k order); .gz / .br compress. */
@@ -54,5 +54,5 @@ export interface ScoreMetricOptions {
  * `data`'s training labels.
  */
 export function scoreMetrics(scores: CSR, data: Dataset, opts: ScoreMetricOptions = {}): Metrics {
-  return evaluate(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: opts.K ?? 5, A: opts.A, B: opts.B });
+  return computeMetrics(scores, data.testY, { filter: data.filterTest, trainY: data.trainY, K: opts.K ?? 5, A: opts.A, B: opts.B });
 }

@@ -242,7 +242,7 @@ export class M1Trainer {
       log.hardness = await this.probe.measure(this.ctx.backend, this.ctx.data.trainY, this.bank.data, labelEmb, this.ctx.encoder.outDim);
       this.diagBudget.spent(performance.now() - e0);
     }
-    if (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0) log.metrics = await this.evaluate();
+    if (this.cfg.evalEvery > 0 && (this.epoch + 1) % this.cfg.evalEvery === 0) log.metrics = await this.evaluateEpoch();
     log.evalMs = performance.now() - e0;
     this.epoch++;
     await hooks.onEpoch?.(log);
@@ -250,7 +250,7 @@ export class M1Trainer {
   }
 
   /** Test metrics of embedding-only retrieval (M1). */
-  async evaluate(labelEmb?: Float32Array): Promise<Metrics> {
+  async evaluateEpoch(labelEmb?: Float32Array): Promise<Metrics> {
     const le = labelEmb ?? (await this.labelEmbeddings());
     const docEmb = await embedCorpus(this.ctx.encoder, this.ctx.test);
     const scores = await retrieve(this.ctx.backend, docEmb, le, this.ctx.encoder.outDim, 20);

@@ -10,7 +10,7 @@
 
 import type { CSR, Dataset, Pairs } from './data';
 import { csrFromPairs, csrToPairs, selectRows } from './data';
-import { evaluate } from './metrics';
+import { computeMetrics } from './metrics';
 import { fuseScores } from './inference';
 import { Rng } from '../util/rng';
 
@@ -91,7 +91,7 @@ export interface BetaPoint {
 export function chooseBeta(emb: CSR, clf: CSR, val: ValidationSet, trainY: CSR, grid: readonly number[] = BETA_GRID): { beta: number; curve: BetaPoint[] } {
   if (grid.length === 0) throw new Error('chooseBeta: empty grid');
   const curve: BetaPoint[] = grid.map((beta) => {
-    const m = evaluate(fuseScores(emb, clf, beta), val.Y, { filter: val.filter, trainY, K: 5 });
+    const m = computeMetrics(fuseScores(emb, clf, beta), val.Y, { filter: val.filter, trainY, K: 5 });
     return { beta, p1: m.P[0], p5: m.P[4] };
   });
   let best = curve[0];

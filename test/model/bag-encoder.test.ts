@@ -15,7 +15,7 @@ import { bagCorpus, corpusBatch } from '../../src/ngame/corpus';
 import { loadDataset } from '../../src/ngame/data';
 import { embedCorpus } from '../../src/ngame/embed';
 import { retrieve } from '../../src/ngame/inference';
-import { evaluate } from '../../src/ngame/metrics';
+import { computeMetrics } from '../../src/ngame/metrics';
 import { tfidfBaselines } from '../../src/ngame/baselines';
 import { Rng } from '../../src/util/rng';
 import { cpu, gradCheck } from '../tensor/gradcheck';
@@ -72,8 +72,8 @@ describe('bag encoder', () => {
     const enc = new BagEncoder({ vocabSize: vec.vocabSize, dim: 256, dropout: 0 }, { backend: cpu, seed: 0 });
     const q = await embedCorpus(enc, bagCorpus(vec.transform(queries)));
     const l = await embedCorpus(enc, bagCorpus(vec.transform(data.labelTexts)));
-    const bag = evaluate(await retrieve(cpu, q, l, enc.outDim, 5), Yq, { filter, trainY: data.trainY, K: 5 });
-    const base = evaluate(tfidfBaselines(data, queries, { topK: 5 }).labelCosine, Yq, { filter, trainY: data.trainY, K: 5 });
+    const bag = computeMetrics(await retrieve(cpu, q, l, enc.outDim, 5), Yq, { filter, trainY: data.trainY, K: 5 });
+    const base = computeMetrics(tfidfBaselines(data, queries, { topK: 5 }).labelCosine, Yq, { filter, trainY: data.trainY, K: 5 });
     // Measured: about 0.8 of the baseline's P@1 from a random table; pure noise would give ~0.
     expect(bag.P[0]).toBeGreaterThan(0.6 * base.P[0]);
     expect(bag.P[0]).toBeLessThan(base.P[0] + 5);

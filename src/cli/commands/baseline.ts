@@ -4,7 +4,7 @@ import { UsageError } from '../command';
 import { parseCli, requirePath } from '../args';
 import { loadDataset } from '../../ngame/data/dataset';
 import { tfidfBaselines } from '../../ngame/baselines/knn';
-import { evaluate } from '../../ngame/metrics/evaluate';
+import { computeMetrics } from '../../ngame/metrics/evaluate';
 import { formatComparisonTable } from '../../ngame/metrics/table';
 import { parseTextFlag } from './data-stats';
 
@@ -50,9 +50,9 @@ examples:
     const scores = tfidfBaselines(ds, ds.testTexts, { neighbours });
     const seconds = (performance.now() - t0) / 1000;
     const rows = [
-      { name: 'label-cosine', metrics: evaluate(scores.labelCosine, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
-      { name: `knn (${neighbours})`, metrics: evaluate(scores.knn, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
-      { name: 'fused', metrics: evaluate(scores.fused, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
+      { name: 'label-cosine', metrics: computeMetrics(scores.labelCosine, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
+      { name: `knn (${neighbours})`, metrics: computeMetrics(scores.knn, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
+      { name: 'fused', metrics: computeMetrics(scores.fused, ds.testY, { filter: ds.filterTest, trainY: ds.trainY, A, B }) },
     ];
     if (parsed.values.json) {
       for (const r of rows) console.log(JSON.stringify({ dataset: ds.name, text, method: r.name, ...r.metrics }));

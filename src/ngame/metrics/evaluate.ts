@@ -40,19 +40,19 @@ export interface Metrics {
   PSnDCG?: number[];
 }
 
-export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metrics {
+export function computeMetrics(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metrics {
   const K = opts.K ?? 5;
-  if (!(Number.isInteger(K) && K >= 1)) throw new Error(`evaluate: K must be a positive integer, got ${K}`);
+  if (!(Number.isInteger(K) && K >= 1)) throw new Error(`computeMetrics: K must be a positive integer, got ${K}`);
   if (scores.rows !== truth.rows || scores.cols !== truth.cols) {
-    throw new Error(`evaluate: scores are ${scores.rows} × ${scores.cols} but truth is ${truth.rows} × ${truth.cols}`);
+    throw new Error(`computeMetrics: scores are ${scores.rows} × ${scores.cols} but truth is ${truth.rows} × ${truth.cols}`);
   }
   const L = truth.cols;
   let ip: Float64Array | null = null;
   if (opts.invPropensity) {
-    if (opts.invPropensity.length !== L) throw new Error(`evaluate: invPropensity has ${opts.invPropensity.length} entries, expected ${L}`);
+    if (opts.invPropensity.length !== L) throw new Error(`computeMetrics: invPropensity has ${opts.invPropensity.length} entries, expected ${L}`);
     ip = opts.invPropensity;
   } else if (opts.trainY) {
-    if (opts.trainY.cols !== L) throw new Error(`evaluate: trainY has ${opts.trainY.cols} labels, truth has ${L}`);
+    if (opts.trainY.cols !== L) throw new Error(`computeMetrics: trainY has ${opts.trainY.cols} labels, truth has ${L}`);
     ip = inversePropensity(opts.trainY, opts.A, opts.B);
   }
   let filter: CSR | null = null; // (rows × labels) pairs to drop from the predictions
@@ -60,7 +60,7 @@ export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metri
     try {
       filter = csrFromPairs(truth.rows, L, opts.filter);
     } catch (e) {
-      throw new Error(`evaluate: filter: ${(e as Error).message}`);
+      throw new Error(`computeMetrics: filter: ${(e as Error).message}`);
     }
   }
 
@@ -99,8 +99,8 @@ export function evaluate(scores: CSR, truth: CSR, opts: EvalOptions = {}): Metri
     for (let j = s0; j < s1; j++) {
       const c = scores.indices[j];
       const v = scores.values[j];
-      if (Number.isNaN(v)) throw new Error(`evaluate: score of row ${i}, label ${c} is NaN`);
-      if (seen[c]) throw new Error(`evaluate: scores row ${i} lists label ${c} twice`);
+      if (Number.isNaN(v)) throw new Error(`computeMetrics: score of row ${i}, label ${c} is NaN`);
+      if (seen[c]) throw new Error(`computeMetrics: scores row ${i} lists label ${c} twice`);
       seen[c] = 1;
       if (!isFiltered[c]) top.push(c, v);
     }

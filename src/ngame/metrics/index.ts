@@ -1,5 +1,5 @@
 // Public API of the metrics module.
-export { evaluate } from './evaluate';
+export { computeMetrics } from './evaluate';
 export type { EvalOptions, Metrics } from './evaluate';
 export { inversePropensity, DEFAULT_A, DEFAULT_B } from './propensity';
 export { TopKRowsBuilder, topKFromDense, topkToCSR } from './topk-csr';

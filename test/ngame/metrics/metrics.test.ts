@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { csrFromPairs, csrFromRows, type CSR, type Pairs } from '../../../src/ngame/data/csr';
-import { evaluate, inversePropensity, topKFromDense, formatMetricsTable, metricValue } from '../../../src/ngame/metrics/index';
+import { computeMetrics, inversePropensity, topKFromDense, formatMetricsTable, metricValue } from '../../../src/ngame/metrics/index';
 
 /** Score matrix from per-row [label, score] lists (kept in the given order). */
 function scoresOf(cols: number, rows: [number, number][][]): CSR {
@@ -33,9 +33,9 @@ const scores = scoresOf(6, [
 ]);
 const idcg2 = 1 + 1 / Math.log2(3);
 
-describe('evaluate: hand-computed examples', () => {
+describe('computeMetrics: hand-computed examples', () => {
   it('P@k, nDCG@k, R@k with ties, short rows and an empty row', () => {
-    const m = evaluate(scores, truth, { K: 3 });
+    const m = computeMetrics(scores, truth, { K: 3 });
     // P@1 = (1+0+0)/3, P@2 = (1/2)/3, P@3 = (2/3)/3
     expect(m.P[0]).toBeCloseTo(100 / 3, 10);
     expect(m.P[1]).toBeCloseTo(100 / 6, 10);
@@ -51,7 +51,7 @@ describe('evaluate: hand-computed examples', () => {
 
   it('PSP@k and PSnDCG@k against the ip-sorted best ranking', () => {
     const ip = Float64Array.from([1, 2, 3, 4, 5, 6]);
-    const m = evaluate(scores, truth, { K: 3, invPropensity: ip });
+    const m = computeMetrics(scores, truth, { K: 3, invPropensity: ip });
     // numerators: row 0 gains ip 1 at rank 1 and ip 3 at rank 3; best: row 0 [3, 1], row 1 [2]
     expect(m.PSP![0]).toBeCloseTo((100 * 1) / (3 + 2), 10);
     expect(m.PSP![1]).toBeCloseTo((100 * 1) / (3 + 1 + 2), 10);
@@ -62,7 +62,7 @@ describe('evaluate: hand-computed examples', () => {
   });
 
   it('a filtered pair is removed from the predictions before ranking, not from the truth', () => {
-    const m = evaluate(scores, truth, { K: 3, filter: pairs([[0, 0]]) });
+    const m = computeMetrics(scores, truth, { K: 3, filter: pairs([[0, 0]]) });
     // row 0 ranking becomes 1, 2, 3: hit at rank 2 only; truth still has 2 labels
     expect(m.P[0]).toBeCloseTo(0, 10);
     expect(m.P[1]).toBeCloseTo(100 / 6, 10);
@@ -80,13 +80,13 @@ describe('evaluate: hand-computed examples', () => {
   });
 
   it('rejects mismatched shapes, NaN scores and repeated labels', () => {
-    expect(() => evaluate(scoresOf(5, [[], [], []]), truth)).toThrow(/scores are 3 × 5 but truth is 3 × 6/);
-    expect(() => evaluate(scoresOf(6, [[[1, NaN]], [], []]), truth)).toThrow(/NaN/);
-    expect(() => evaluate(scoresOf(6, [[[1, 1], [1, 2]], [], []]), truth)).toThrow(/twice/);
+    expect(() => computeMetrics(scoresOf(5, [[], [], []]), truth)).toThrow(/scores are 3 × 5 but truth is 3 × 6/);
+    expect(() => computeMetrics(scoresOf(6, [[[1, NaN]], [], []]), truth)).toThrow(/NaN/);
+    expect(() => computeMetrics(scoresOf(6, [[[1, 1], [1, 2]], [], []]), truth)).toThrow(/twice/);
   });
 
   it('formats a per-k table with two decimals', () => {
-    const m = evaluate(scores, truth, { K: 3, invPropensity: Float64Array.from([1, 2, 3, 4, 5, 6]) });
+    const m = computeMetrics(scores, truth, { K: 3, invPropensity: Float64Array.from([1, 2, 3, 4, 5, 6]) });
     const table = formatMetricsTable(m);
     expect(table.split('\n')[1]).toMatch(/^P\s+33\.33\s+16\.67\s+22\.22$/);
     expect(metricValue(m, 'PSP@3')).toBeCloseTo(400 / 6, 10);
@@ -121,12 +121,12 @@ function distinctScores(cols: number, preds: number[][]): CSR {
   return scoresOf(cols, preds.map((p, r) => p.map((c, j): [number, number] => [c, 1000 - (r * cols + j)])));
 }
 
-describe('evaluate: properties', () => {
+describe('computeMetrics: properties', () => {
   it('a perfect ranking gives P@k = mean(min(k,|y|)/k), nDCG@k = share of labelled rows, PSP@k = 100', () => {
     fc.assert(
       fc.property(problem, ({ cols, truth: t, ip, K }) => {
         const y = csrFromRows(cols, t);
-        const m = evaluate(distinctScores(cols, t), y, { K, invPropensity: Float64Array.from(ip) });
+        const m = computeMetrics(distinctScores(cols, t), y, { K, invPropensity: Float64Array.from(ip) });
         const labelled = t.filter((r) => r.length > 0).length;
         for (let k = 1; k <= K; k++) {
           const p = t.reduce((s, r) => s + Math.min(k, r.length) / k, 0) / t.length;
@@ -136,7 +136,7 @@ describe('evaluate: properties', () => {
         }
         // Ranking the truth by ip (the best achievable order) reaches exactly 100.
         const byIp = t.map((r) => [...r].sort((a, b) => ip[b] - ip[a] || a - b));
-        const best = evaluate(distinctScores(cols, byIp), y, { K, invPropensity: Float64Array.from(ip) });
+        const best = computeMetrics(distinctScores(cols, byIp), y, { K, invPropensity: Float64Array.from(ip) });
         if (labelled > 0) for (let k = 1; k <= K; k++) expect(best.PSP![k - 1]).toBeCloseTo(100, 8);
       }),
       { seed: 42, numRuns: 150 },
@@ -153,10 +153,10 @@ describe('evaluate: properties', () => {
           const j = s % (i + 1);
           [perm[i], perm[j]] = [perm[j], perm[i]];
         }
-        const a = evaluate(distinctScores(cols, preds), csrFromRows(cols, t), { K, filter: pairs(filter), invPropensity: Float64Array.from(ip) });
+        const a = computeMetrics(distinctScores(cols, preds), csrFromRows(cols, t), { K, filter: pairs(filter), invPropensity: Float64Array.from(ip) });
         const ipP = new Float64Array(cols);
         ip.forEach((v, l) => (ipP[perm[l]] = v));
-        const b = evaluate(
+        const b = computeMetrics(
           distinctScores(cols, preds.map((r) => r.map((c) => perm[c]))),
           csrFromRows(cols, t.map((r) => r.map((c) => perm[c]))),
           { K, filter: pairs(filter.map(([r, c]) => [r, perm[c]])), invPropensity: ipP },
@@ -174,14 +174,14 @@ describe('evaluate: properties', () => {
       fc.property(problem, ({ cols, truth: t, preds, filter, ip, K }) => {
         const y = csrFromRows(cols, t);
         const opts = { K, invPropensity: Float64Array.from(ip) };
-        const filtered = evaluate(distinctScores(cols, preds), y, { ...opts, filter: pairs(filter) });
+        const filtered = computeMetrics(distinctScores(cols, preds), y, { ...opts, filter: pairs(filter) });
         const isF = new Set(filter.map(([r, c]) => `${r},${c}`));
         const kept = preds.map((p, r) => p.map((c, j): [number, number] => [c, 1000 - (r * cols + j)]).filter(([c]) => !isF.has(`${r},${c}`)));
-        const deleted = evaluate(scoresOf(cols, kept), y, opts);
+        const deleted = computeMetrics(scoresOf(cols, kept), y, opts);
         expect(filtered).toEqual(deleted);
         // Predicting only filtered true pairs scores zero.
         const onlyFiltered = t.map((r, i) => r.filter((c) => isF.has(`${i},${c}`)));
-        const z = evaluate(distinctScores(cols, onlyFiltered), y, { ...opts, filter: pairs(filter) });
+        const z = computeMetrics(distinctScores(cols, onlyFiltered), y, { ...opts, filter: pairs(filter) });
         expect(z.P.every((v) => v === 0)).toBe(true);
       }),
       { seed: 42, numRuns: 150 },
@@ -197,19 +197,19 @@ describe('evaluate: properties', () => {
         const wrong = Array.from({ length: cols }, (_, c) => c).filter((c) => !t[r].includes(c) && !preds[r].includes(c));
         if (wrong.length === 0) return;
         const rows = preds.map((p, i) => p.map((c, j): [number, number] => [c, 1000 - (i * cols + j)]));
-        const before = evaluate(scoresOf(cols, rows), y, opts);
+        const before = computeMetrics(scoresOf(cols, rows), y, opts);
         rows[r].push([wrong[pick % wrong.length], -1]);
-        expect(evaluate(scoresOf(cols, rows), y, opts)).toEqual(before);
+        expect(computeMetrics(scoresOf(cols, rows), y, opts)).toEqual(before);
       }),
       { seed: 42, numRuns: 150 },
     );
   });
 });
 
-describe('evaluate: scale', () => {
+describe('computeMetrics: scale', () => {
   it('handles a matrix built from pairs with every row empty', () => {
     const y = csrFromPairs(4, 3, pairs([]));
-    const m = evaluate(y, y, { K: 2, trainY: csrFromRows(3, [[0], [1, 2]]) });
+    const m = computeMetrics(y, y, { K: 2, trainY: csrFromRows(3, [[0], [1, 2]]) });
     expect(m.P).toEqual([0, 0]);
     expect(m.PSP).toEqual([0, 0]);
   });
