@@ -1,0 +1,183 @@
+// Helper of bench/scale.ts: each stage of a default NGAME run, once, on a (synthetic) dataset,
+// timed with the process's resident memory after it. The stages call what `ngame train` calls
+// (src/ngame/run.ts): the featurizer and encoder of model-setup.ts, M1Trainer with the run's
+// sampler, the curriculum's clustering, M2Trainer with its shortlist, embedCorpus, scoreDocuments,
+// testMetrics; and the HNSW index of src/ngame/ann over the label embeddings.
+// A stage that throws (a table larger than one binding, say) is recorded as failed with the
+// error's message, and the stages that need its result as skipped; the bench goes on.
+import type { Backend } from '../src/tensor';
+import { freshModel } from '../src/ngame/model-setup';
+import { featurize } from '../src/ngame/corpus';
+import { loadDataset, selectRows, type Dataset } from '../src/ngame/data';
+import { embedCorpus } from '../src/ngame/embed';
+import { scoreDocuments, testMetrics, type ModelScores } from '../src/ngame/inference';
+import { makeSampler } from '../src/ngame/samplers';
+import { M1Trainer } from '../src/ngame/train-m1';
+import { M2Trainer } from '../src/ngame/train-m2';
+import { CurriculumPlanner } from '../src/ngame/batching';
+import { checkTensorSizes, preflightRun } from '../src/ngame/preflight';
+import { HnswIndex } from '../src/ngame/ann';
+import { mat } from '../src/ngame/matrix';
+import type { RunConfig } from '../src/ngame/run-config';
+import { peakRssBytes } from '../src/util/memory';
+import { Rng } from '../src/util/rng';
+
+export interface StageResult {
+  stage: string;
+  status: 'ok' | 'failed' | 'skipped';
+  seconds: number | null;
+  /** Resident set size after the stage, and the process's peak so far (both bytes). */
+  rssBytes: number;
+  peakRssBytes: number;
+  note: string;
+  /** Seconds of named parts of the stage (the extrapolation counts some once, not per epoch). */
+  parts?: Record<string, number>;
+}
+
+/** HNSW settings of the index stage (the index's defaults; NGAME's own code uses M 100, efC 300 on 1.3M). */
+export const HNSW = { M: 16, efConstruction: 200, efSearch: 200, k: 100 };
+
+type Outcome<T> = { value: T; note: string; parts?: Record<string, number> };
+
+/** Runs the stages in order; `onStage` sees each result as it is known. */
+export async function runStages(cfg: RunConfig, dir: string, backend: Backend, inferDocs: number, onStage: (r: StageResult) => void): Promise<StageResult[]> {
+  const results: StageResult[] = [];
+  const record = (stage: string, status: StageResult['status'], seconds: number | null, note: string, parts?: Record<string, number>) => {
+    const r: StageResult = { stage, status, seconds, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes(), note, ...(parts ? { parts } : {}) };
+    results.push(r);
+    onStage(r);
+  };
+  /** One stage: skipped when a result it needs is missing, failed (with the reason) when it throws. */
+  async function stage<T>(name: string, needs: unknown[], fn: () => Promise<Outcome<T>>): Promise<T | null> {
+    if (needs.some((x) => x === null)) {
+      record(name, 'skipped', null, 'needs a stage that did not finish');
+      return null;
+    }
+    const t0 = performance.now();
+    try {
+      const { value, note, parts } = await fn();
+      record(name, 'ok', (performance.now() - t0) / 1000, note, parts);
+      return value;
+    } catch (e) {
+      record(name, 'failed', (performance.now() - t0) / 1000, `failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  const prep = await stage('load and featurize', [], async () => {
+    const data = await loadDataset(dir, { text: cfg.text });
+    const model = freshModel(cfg, data, backend);
+    if (model.featurizer.kind !== 'tfidf') throw new Error('the scale bench featurizes texts with TF-IDF (bag encoder, no feature files)');
+    const T = Math.min(inferDocs, data.testTexts.length);
+    const corpora = { train: featurize(model.featurizer, data.trainTexts), labels: featurize(model.featurizer, data.labelTexts), test: featurize(model.featurizer, data.testTexts.slice(0, T)) };
+    const note = `${data.trainTexts.length} train docs, ${data.labelTexts.length} labels, ${model.featurizer.tfidf.vocabSize} terms; ${T} test docs featurized`;
+    return { value: { data, encoder: model.encoder, corpora, T }, note };
+  });
+
+  const m1 = await stage('M1 epoch', [prep], async () => {
+    const { data, encoder, corpora } = prep!;
+    await preflightRun(cfg, data, backend);
+    checkTensorSizes(cfg, encoder, data.labelTexts.length, backend);
+    const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
+    const trainer = new M1Trainer({ data, encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test }, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau });
+    const log = await trainer.trainEpoch({ onStep: (_s, _l, i, n) => progress(`M1 epoch: step ${i}/${n}`) });
+    const diag = log.evalMs ? `, of which ${(log.evalMs / 1000).toFixed(1)} s hardness diagnostic` : '';
+    return { value: trainer, note: `${log.steps} steps of ${cfg.m1.batchSize} (epoch 1: random batches, the warm-up)${diag}`, parts: { diagnostic: (log.evalMs ?? 0) / 1000 } };
+  });
+
+  await stage('clustering', [m1], async () => {
+    // The curriculum's first clustering (clusters of startSize: the deepest split of the run).
+    const planner = new CurriculumPlanner({ ...cfg.curriculum, warmupEpochs: 0 });
+    const plan = planner.plan(0, m1!.bank, m1!.env.docs, cfg.m1.batchSize, cfg.seed, new Rng(cfg.seed));
+    return { value: true, note: `${m1!.env.docs.length} documents into clusters of ${plan.clusterSize} (${(plan.overheadMs / 1000).toFixed(1)} s clustering)` };
+  });
+
+  const labelEmb = await stage('encode labels', [m1], async () => {
+    m1!.sampler.release(); // its search state: M2 needs the memory (as run.ts)
+    // embedCorpus directly, not M1Trainer's cache (which the epoch's diagnostic may have filled): the cost of one encoding.
+    return { value: await embedCorpus(prep!.encoder, prep!.corpora.labels), note: `${prep!.data.labelTexts.length} label embeddings` };
+  });
+
+  const m2 = await stage('M2 epoch with shortlist', [labelEmb], async () => {
+    const { data, encoder, corpora } = prep!;
+    const e0 = performance.now();
+    const docEmb = await embedCorpus(encoder, corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
+    const embedS = (performance.now() - e0) / 1000;
+    const trainer = new M2Trainer(backend, data.trainY, docEmb, labelEmb!, encoder.outDim, {
+      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
+      curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
+    });
+    try {
+      const log = await trainer.trainEpoch((i, n) => progress(`M2 epoch: step ${i}/${n}`));
+      const classifiers = await trainer.classifiers();
+      const note = `encode train docs ${embedS.toFixed(1)} s; shortlist (${cfg.m2.shortlist} labels/doc) and clustering ${(log.overheadMs / 1000).toFixed(1)} s; ${log.steps} steps`;
+      return { value: { classifiers }, note, parts: { encodeTrainDocs: embedS, shortlistAndClustering: log.overheadMs / 1000 } };
+    } finally {
+      trainer.dispose();
+    }
+  });
+
+  const index = await stage('index build', [labelEmb], async () => {
+    const D = prep!.encoder.outDim;
+    const L = labelEmb!.length / D;
+    const h = new HnswIndex({ dim: D, metric: 'ip', M: HNSW.M, efConstruction: HNSW.efConstruction, efSearch: HNSW.efSearch, seed: cfg.seed });
+    for (let i = 0; i < L; i += 4096) {
+      h.add(mat(Math.min(4096, L - i), D, labelEmb!.subarray(i * D, Math.min(L, i + 4096) * D)));
+      progress(`index build: ${Math.min(L, i + 4096)}/${L}`);
+    }
+    return { value: h, note: `HNSW over ${L} label embeddings (M ${HNSW.M}, efConstruction ${HNSW.efConstruction}, one thread)` };
+  });
+
+  const inferred = await stage('inference', [labelEmb], async () => {
+    const { encoder, corpora, T } = prep!;
+    const testEmb = await embedCorpus(encoder, corpora.test);
+    const scores = await scoreDocuments(backend, testEmb, labelEmb!, m2?.classifiers ?? null, encoder.outDim, cfg.topK, cfg.beta);
+    return { value: { testEmb, scores }, note: `${T} test docs: encode, exact top-${cfg.topK} over label embeddings${m2 ? ' and classifiers, fused' : ' (no classifiers: M2 did not finish)'}` };
+  });
+
+  await stage('index search', [index, inferred], async () => {
+    const D = prep!.encoder.outDim;
+    const T = prep!.T;
+    const k = Math.min(HNSW.k, index!.size);
+    const top = index!.search(mat(T, D, inferred!.testEmb), k, Math.max(HNSW.efSearch, k));
+    return { value: true, note: `${T} test docs, top-${k} at efSearch ${Math.max(HNSW.efSearch, k)}: recall@${k} ${recall(top.indices, k, inferred!.scores).toFixed(4)} against exact search` };
+  });
+
+  await stage('evaluation', [inferred], async () => {
+    const sub = firstTestDocs(prep!.data, prep!.T);
+    const m = testMetrics(inferred!.scores.fused, sub);
+    return { value: true, note: `${prep!.T} test docs: ${m2 ? 'fused' : 'M1'} P@1 ${m.P[0].toFixed(2)}, P@5 ${m.P[4].toFixed(2)}` };
+  });
+  return results;
+}
+
+/** Mean share of the exact top-k (embedding scores) that the index's top-k holds. */
+function recall(found: Int32Array, k: number, exact: ModelScores): number {
+  const e = exact.emb;
+  let hit = 0;
+  let total = 0;
+  for (let r = 0; r < e.rows; r++) {
+    const want = new Set(e.indices.subarray(e.indptr[r], Math.min(e.indptr[r + 1], e.indptr[r] + k)));
+    for (let j = 0; j < k; j++) if (want.has(found[r * k + j])) hit++;
+    total += want.size;
+  }
+  return total ? hit / total : 1;
+}
+
+/** The dataset with only its first T test documents (their labels and filter pairs). */
+function firstTestDocs(data: Dataset, T: number): Dataset {
+  const keep = Array.from(data.filterTest.row.keys()).filter((i) => data.filterTest.row[i] < T);
+  return {
+    ...data, testTexts: data.testTexts.slice(0, T), testY: selectRows(data.testY, Int32Array.from({ length: T }, (_, i) => i)),
+    filterTest: { row: Int32Array.from(keep, (i) => data.filterTest.row[i]), col: Int32Array.from(keep, (i) => data.filterTest.col[i]) },
+  };
+}
+
+let lastProgress = 0;
+/** A progress line on stderr at most twice a second (stdout carries the table or the JSON). */
+function progress(msg: string): void {
+  const now = performance.now();
+  if (now - lastProgress < 500 || !process.stderr.isTTY) return;
+  lastProgress = now;
+  process.stderr.write(`\r${msg}`.padEnd(60) + '\r');
+}
