@@ -44,7 +44,8 @@ const cli = join(dist, 'cli.js');
 writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`, { mode: 0o755 });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+// Messages go to stderr: `npm pack --json` runs this as prepack and prints its JSON on stdout.
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 2, 2], cwd: root });
 
 const types = join(dist, 'types');
 const declarations = (dir) =>
@@ -63,4 +64,4 @@ for (const file of Object.values(LIBRARY)) {
   const d = join(types, relative('src', file).replace(/\.ts$/, '.d.ts'));
   writeFileSync(d, `/// <reference types="@webgpu/types" />\n${readFileSync(d, 'utf8')}`);
 }
-console.log(`build: dist/ holds ${Object.keys(ENTRIES).map((n) => `${n}.js`).join(', ')} and their declarations`);
+console.error(`build: dist/ holds ${Object.keys(ENTRIES).map((n) => `${n}.js`).join(', ')} and their declarations`);
