@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so `npx ngame ...` works without a build step.
+// Runs the TypeScript CLI through tsx's loader, for development in a clone without a build step
+// (`node bin/ngame.mjs ...`, `npm run ngame -- ...`, and the tests). The installed package's `ngame`
+// is the compiled dist/cli.js instead (package.json's bin; scripts/build.mjs), with no tsx.
 //
 // The CLI runs in this very process (tsx's loader registered here), so a signal sent to this
 // process reaches the CLI itself: `kill -INT` / `kill -TERM` stops a training at its next safe
