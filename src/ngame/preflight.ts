@@ -3,6 +3,7 @@
 // before training starts: a setting that would fail after M1 and M2 (a top-K the backend cannot
 // rank, a batch larger than the trainable documents, a pretrained directory whose config.json
 // does not match its weights) fails here, in seconds, and leaves an existing run as it was.
+import { totalmem } from 'node:os';
 import type { Backend } from '../tensor';
 import type { TextEncoder } from '../model/text-encoder';
 import { checkPretrainedDir } from '../model/pretrained-check';
@@ -41,28 +42,37 @@ export async function checkTopK(backend: Backend, topK: number, labels: number):
 /**
  * Every table a run binds whole in one kernel must fit the backend's limit (WebGPU: one storage
  * binding, 128 MiB on llvmpipe): the encoder's parameters (and so their Adam moments), the M2
- * classifiers (labels × D), and the full softmax's scores (batch × labels). Checked once the
- * model is made and before training, so a dataset too large for the device fails in seconds,
- * naming the table and the setting that shrinks it, instead of after M1.
+ * classifiers (labels × D), and the full softmax's scores (batch × labels). On a backend that
+ * keeps larger tables as row shards (Backend.rowShards: webgpu, src/tensor/webgpu/shards.ts) the
+ * tables only the shard-aware ops touch are exempt: the bag encoder's term table (embeddingBag,
+ * row-sparse Adam) and the M2 classifiers under the pool softmax (the same two ops). Every table
+ * must still fit memory: one whose values and two Adam moments exceed the host's memory
+ * (llvmpipe's device memory is the host's; a GPU's is not known to WebGPU) is refused. Checked
+ * once the model is made and before training, so a dataset too large fails in seconds, naming
+ * the table and the setting that shrinks it, instead of after M1.
  */
-export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: number, backend: Backend): void {
+export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: number, backend: Backend, memoryBytes = totalmem()): void {
   const limit = backend.maxTensorBytes;
-  if (!Number.isFinite(limit)) return;
   const D = encoder.outDim;
-  const tables: { what: string; bytes: number; fix: string }[] = encoder.params.entries().map(([name, t]) => ({
+  const tables: { what: string; bytes: number; fix: string; shards: boolean }[] = encoder.params.entries().map(([name, t]) => ({
     what: `encoder parameter "${name}" (${t.shape.join(' × ')} f32)`,
     bytes: t.size * 4,
     fix: encoder.kind === 'bag' ? 'a smaller --dim, or fewer terms (features.maxVocab or features.minDf in --config)' : 'a smaller --dim, or a smaller vocabSize (--config)',
+    shards: encoder.kind === 'bag' && name === 'embed.terms',
   }));
   if (cfg.m2.epochs > 0) {
-    tables.push({ what: `the M2 classifiers (${labels} labels × ${D} f32)`, bytes: labels * D * 4, fix: 'a smaller --dim, or --m2-epochs 0' });
+    tables.push({ what: `the M2 classifiers (${labels} labels × ${D} f32)`, bytes: labels * D * 4, fix: 'a smaller --dim, or --m2-epochs 0', shards: cfg.m2.loss === 'pool-softmax' });
     if (cfg.m2.loss === 'softmax') {
-      tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)' });
+      tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)', shards: false });
     }
   }
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   for (const t of tables) {
-    if (t.bytes > limit) {
+    // the table and its two Adam moments: more than the memory there is cannot train at all
+    if (3 * t.bytes > memoryBytes) {
+      throw new Error(`${t.what} takes ${mib(t.bytes)} MiB, ${mib(3 * t.bytes)} MiB with its Adam moments, more than the ${mib(memoryBytes)} MiB of memory: use ${t.fix}`);
+    }
+    if (t.bytes > limit && !(t.shards && backend.rowShards)) {
       throw new Error(`${t.what} takes ${mib(t.bytes)} MiB, more than the ${mib(limit)} MiB one kernel of the ${backend.name} backend (${backend.deviceName}) can bind: use ${t.fix}, or --device cpu`);
     }
   }

@@ -51,7 +51,9 @@ export class BackendIndex {
     if (!Number.isInteger(this.n)) throw new Error(`searchTopK: ${items.length} item values are not a multiple of dim ${dim}`);
     this.qChunk = opts.queryChunk ?? 1024;
     if (backend.name === 'cpu') return;
-    const iChunk = opts.itemChunk ?? Math.max(1, Math.floor((64 << 20) / 4 / this.qChunk));
+    // item chunks and score blocks within 64 MiB and within one binding (backend.maxTensorBytes)
+    const budget = Math.min(64 << 20, backend.maxTensorBytes);
+    const iChunk = opts.itemChunk ?? Math.max(1, Math.floor(Math.min(budget / 4 / this.qChunk, budget / 4 / dim)));
     for (let i0 = 0; i0 < this.n; i0 += iChunk) {
       const i1 = Math.min(i0 + iChunk, this.n);
       this.chunks.push({ start: i0, X: T.keep(T.tensor(items.subarray(i0 * dim, i1 * dim), [i1 - i0, dim], { backend })) });

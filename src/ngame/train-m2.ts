@@ -214,10 +214,25 @@ export class M2Trainer {
   /** The classifier table on the host (L × D); unit rows under the softmax losses (cosine classifiers). */
   async classifiers(): Promise<Float32Array> {
     if (this.cfg.kind !== 'triplet') {
-      const n = T.noGrad(() => T.l2Normalize(this.W));
-      const host = (await n.data()) as Float32Array;
-      n.release();
-      return host;
+      // A table over one binding is kept as row shards (src/tensor/webgpu/shards.ts), which the
+      // normalization cannot take whole: it then runs on blocks of rows that fit one binding
+      // (row by row the same arithmetic, so the same values).
+      const { dim, backend } = this;
+      const rowsPer = Math.max(1, Math.floor(backend.maxTensorBytes / (dim * 4)));
+      if (this.Y.cols <= rowsPer) {
+        const n = T.noGrad(() => T.l2Normalize(this.W));
+        const host = (await n.data()) as Float32Array;
+        n.release();
+        return host;
+      }
+      const raw = (await this.W.data()) as Float32Array;
+      for (let r0 = 0; r0 < this.Y.cols; r0 += rowsPer) {
+        const block = raw.subarray(r0 * dim, Math.min(r0 + rowsPer, this.Y.cols) * dim);
+        const n = T.noGrad(() => T.scope(() => T.l2Normalize(T.tensor(block, [block.length / dim, dim], { backend }))));
+        block.set((await n.data()) as Float32Array);
+        n.release();
+      }
+      return raw;
     }
     return (await this.W.data()) as Float32Array;
   }

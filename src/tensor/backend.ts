@@ -25,14 +25,22 @@ export interface Backend {
   supports(dtype: DType): boolean;
   /**
    * The largest tensor, in bytes, a kernel can read or write whole: WebGPU's storage binding
-   * limit (128 MiB on llvmpipe), Infinity on cpu. Callers check their tables against it up front.
+   * limit (128 MiB on llvmpipe; the smaller of maxStorageBufferBindingSize and maxBufferSize, or
+   * a smaller forced one), Infinity on cpu. Callers check their tables against it up front.
    */
   readonly maxTensorBytes: number;
+  /**
+   * True when a 2-D table over maxTensorBytes is kept as row shards (webgpu: shards.ts) that
+   * upload, fill, alloc, read, release, embeddingBag and adamRows take; every other op needs
+   * its inputs whole. False on cpu, whose tables are never split.
+   */
+  readonly rowShards: boolean;
 
   // ---- memory ----
-  upload(data: TypedArray): BackendBuffer;
+  /** rowLen: the row length of a 2-D table (its last dimension), which may then be row-sharded. */
+  upload(data: TypedArray, rowLen?: number): BackendBuffer;
   /** Contents undefined (the webgpu backend poisons them with NaN in debug mode). */
-  alloc(n: number, dtype: DType): BackendBuffer;
+  alloc(n: number, dtype: DType, rowLen?: number): BackendBuffer;
   /** Reads n elements. Submits pending work first. */
   read(buf: BackendBuffer, n: number, dtype: DType): Promise<TypedArray>;
   /** Synchronous read; only the cpu backend has it. */
@@ -44,7 +52,7 @@ export interface Backend {
   resetPeak(): void;
 
   // ---- elementwise ----
-  fill(n: number, dtype: DType, value: number): BackendBuffer;
+  fill(n: number, dtype: DType, value: number, rowLen?: number): BackendBuffer;
   /** out = f(x). alpha is the op's scalar (pow exponent, scale factor, shift). */
   unary(op: UnaryOp, x: BackendBuffer, n: number, dtype: DType, alpha?: number): BackendBuffer;
   /** out = dy * f'(x), given x and y = f(x) (each op uses whichever is cheaper). */

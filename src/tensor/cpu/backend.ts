@@ -28,6 +28,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly deviceName = 'cpu (plain TypeScript reference)';
   readonly maxTensorBytes = Infinity;
+  readonly rowShards = false;
   private mem: MemoryStats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0 };
   private live = new Set<CpuBuffer>();
 

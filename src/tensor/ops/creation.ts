@@ -29,14 +29,19 @@ export function tensor(data: ArrayLike<number> | TypedArray, shape: Shape, opts:
   }
   if (!be.supports(dtype)) throw new Error(`tensor: backend ${be.name} does not support ${dtype}`);
   const arr = ArrayBuffer.isView(data) && dtypeOf(data as TypedArray) === dtype ? (data as TypedArray) : castArray(data, dtype);
-  const t = makeOutput('tensor', be, be.upload(arr), shape, dtype, []);
+  const t = makeOutput('tensor', be, be.upload(arr, rowLenOf(shape)), shape, dtype, []);
   if (dtype === 'i32') t.host = Int32Array.from(arr as Int32Array);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
 export function full(shape: Shape, value: number, dtype: DType = 'f32', backend: Backend = defaultBackend): Tensor {
-  return makeOutput('full', backend, backend.fill(numel(shape), dtype, value), shape, dtype, []);
+  return makeOutput('full', backend, backend.fill(numel(shape), dtype, value, rowLenOf(shape)), shape, dtype, []);
+}
+
+/** A table's row length (its last dimension) for 2-D tensors, which a backend may keep as row shards (Backend.rowShards). */
+function rowLenOf(shape: Shape): number | undefined {
+  return shape.length === 2 ? shape[1] : undefined;
 }
 
 export function zeros(shape: Shape, dtype: DType = 'f32', backend: Backend = defaultBackend): Tensor {

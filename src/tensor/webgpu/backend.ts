@@ -15,6 +15,7 @@ import { gatherGpu, scatterAddGpu, scatterColsGpu } from '../../kernels/gather';
 import { topkGpu } from '../../kernels/topk';
 import { BAG_CHUNK, embeddingBagGpu } from '../../kernels/embedding-bag';
 import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
+import { ShardedBuffer, adamRowsShards, embeddingBagShards, readShards, shardPlan, uploadShards } from './shards';
 
 export class GpuBuffer implements BackendBuffer {
   released = false;
@@ -25,9 +26,17 @@ export class GpuBuffer implements BackendBuffer {
 }
 
 const g = (b: BackendBuffer): GPUBuffer => {
+  if (b instanceof ShardedBuffer) {
+    throw new Error(`webgpu backend: this op needs its ${(b.bytes / 2 ** 20).toFixed(1)} MiB table in one binding, but the table is split into ${b.shards.length} row shards (tables over one binding's limit are; only upload, fill, read, embeddingBag and adamRows take one: shards.ts)`);
+  }
   const gb = b as GpuBuffer;
   if (gb.released) throw new Error('webgpu backend: use of a released buffer');
   return gb.buffer;
+};
+
+const live = (b: ShardedBuffer): ShardedBuffer => {
+  if (b.released) throw new Error('webgpu backend: use of a released buffer');
+  return b;
 };
 
 function typed(buf: ArrayBuffer, dtype: DType): TypedArray {
@@ -43,15 +52,21 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly deviceName: string;
   readonly maxTensorBytes: number;
+  readonly rowShards = true;
 
-  constructor(readonly rt: Runtime) {
+  /**
+   * opts.maxBindingBytes lowers the binding limit tables are sharded at (tests force a small one);
+   * the limit is never above the adapter's maxStorageBufferBindingSize and maxBufferSize.
+   */
+  constructor(readonly rt: Runtime, opts: { maxBindingBytes?: number } = {}) {
     this.deviceName = rt.ctx.name;
-    this.maxTensorBytes = rt.limits.maxStorageBufferBindingSize;
+    const lim = rt.limits;
+    this.maxTensorBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize, opts.maxBindingBytes ?? Infinity);
   }
 
-  static async create(poolCapBytes?: number): Promise<WebGpuBackend> {
+  static async create(poolCapBytes?: number, opts: { maxBindingBytes?: number } = {}): Promise<WebGpuBackend> {
     const ctx: GpuContext = await gpuContext();
-    return new WebGpuBackend(new Runtime(ctx, poolCapBytes));
+    return new WebGpuBackend(new Runtime(ctx, poolCapBytes), opts);
   }
 
   supports(dtype: DType): boolean {
@@ -66,19 +81,36 @@ export class WebGpuBackend implements Backend {
     return new GpuBuffer(b);
   }
 
-  upload(data: TypedArray): BackendBuffer {
+  upload(data: TypedArray, rowLen?: number): BackendBuffer {
     if (data instanceof Float64Array) this.check('f64');
+    const plan = shardPlan(data.length, rowLen, this.maxTensorBytes);
+    if (plan) return uploadShards(this.rt, data, plan, rowLen!);
     return this.w(this.rt.upload(data));
   }
-  alloc(n: number, dtype: DType): BackendBuffer {
+  alloc(n: number, dtype: DType, rowLen?: number): BackendBuffer {
     this.check(dtype);
+    const plan = shardPlan(n, rowLen, this.maxTensorBytes);
+    if (plan) {
+      const shards = Array.from({ length: plan.count }, (_, s) => this.rt.alloc(Math.min(plan.rowsPer, plan.numRows - s * plan.rowsPer) * rowLen! * 4, 'table_shard'));
+      return new ShardedBuffer(shards, plan.numRows, rowLen!, plan.rowsPer);
+    }
     return this.w(this.rt.alloc(n * BYTES[dtype]));
   }
   async read(buf: BackendBuffer, n: number, dtype: DType): Promise<TypedArray> {
     this.check(dtype);
+    if (buf instanceof ShardedBuffer) {
+      if (buf.released) throw new Error('webgpu backend: use of a released buffer');
+      return typed((await readShards(this.rt, buf)).slice(0, n * BYTES[dtype]), dtype);
+    }
     return typed(await this.rt.read(g(buf), n * BYTES[dtype]), dtype);
   }
   release(buf: BackendBuffer): void {
+    if (buf instanceof ShardedBuffer) {
+      if (buf.released) throw new Error('webgpu backend: buffer released twice');
+      buf.released = true;
+      for (const s of buf.shards) this.rt.release(s);
+      return;
+    }
     const gb = buf as GpuBuffer;
     if (gb.released) throw new Error('webgpu backend: buffer released twice');
     gb.released = true;
@@ -94,8 +126,13 @@ export class WebGpuBackend implements Backend {
     this.rt.pool.resetPeak();
   }
 
-  fill(n: number, dtype: DType, value: number) {
+  fill(n: number, dtype: DType, value: number, rowLen?: number): BackendBuffer {
     this.check(dtype);
+    const plan = shardPlan(n, rowLen, this.maxTensorBytes);
+    if (plan) {
+      const shards = Array.from({ length: plan.count }, (_, s) => fillGpu(this.rt, Math.min(plan.rowsPer, plan.numRows - s * plan.rowsPer) * rowLen!, dtype, value));
+      return new ShardedBuffer(shards, plan.numRows, rowLen!, plan.rowsPer);
+    }
     return this.w(fillGpu(this.rt, n, dtype, value));
   }
   unary(op: UnaryOp, x: BackendBuffer, n: number, dtype: DType, alpha = 0) {
@@ -161,6 +198,7 @@ export class WebGpuBackend implements Backend {
   }
   embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType) {
     this.check(dtype);
+    if (table instanceof ShardedBuffer) return this.w(embeddingBagShards(this.rt, live(table), ids, Float32Array.from(weights), offsets, B, cols));
     return this.w(embeddingBagGpu(this.rt, g(table), ids, weights, offsets, B, numRows, cols, BAG_CHUNK, true)); // validated by the caller (Backend.embeddingBag)
   }
   topk(x: BackendBuffer, rows: number, cols: number, k: number, dtype: DType) {
@@ -176,6 +214,11 @@ export class WebGpuBackend implements Backend {
     adamwGpu(this.rt, g(param), g(grad), g(m), g(v), n, h);
   }
   adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false): void {
+    if (param instanceof ShardedBuffer) {
+      if (!(m instanceof ShardedBuffer && v instanceof ShardedBuffer)) throw new Error('adamRows: a sharded parameter needs moments sharded like it');
+      adamRowsShards(this.rt, live(param), grad instanceof ShardedBuffer ? live(grad) : g(grad), live(m), live(v), rows, cols, h, compact);
+      return;
+    }
     adamRowsGpu(this.rt, g(param), g(grad), g(m), g(v), rows, cols, h, compact);
   }
 }
