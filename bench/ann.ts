@@ -180,7 +180,7 @@ export default async function (args: string[]): Promise<void> {
   let t = performance.now();
   exactTopK(q, labels, 10);
   const blockedQps = Math.round(256 / secs(t));
-  say(`\nexact top-10, 42,000 × 128, 256 queries: blocked CPU ${blockedQps} QPS`, { exact: 'cpuSimilarity (blocked)', labels: 42000, d: 128, queries: 256, qps: blockedQps });
+  say(`\nexact top-10, 42,000 × 128, 256 queries: blocked CPU ${blockedQps} QPS`, { exact: 'hostTopK (blocked)', labels: 42000, d: 128, queries: 256, qps: blockedQps });
   const plainQ = 32;
   t = performance.now();
   for (let i = 0; i < plainQ; i++) {

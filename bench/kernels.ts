@@ -4,14 +4,14 @@
 // - matmul GFLOP/s of each kernel (naive, blocked, tiled) on n×n×n f32 at 256..2048, and
 //   @tensorflow/tfjs-backend-webgpu's matmul on the same kind of adapter in the same run;
 // - ms of softmax, layerNorm and top-k at transformer-like sizes.
-// Every figure: one warm-up run (shader compile), then the median of several timed runs. A run
-// is timed from recording to the queue reporting the work done (flush + onSubmittedWorkDone),
-// which is right on a real GPU too, where submit returns before the work finishes.
+// Every figure: one warm-up run (shader compile), then the median of several timed runs
+// (timeKernel, src/kernels/webgpu/timing.ts, which `ngame doctor` uses too).
 // A size whose run would take longer than --max-run-s (extrapolated ×8 from the size below)
 // is skipped and reported as such: the naive kernel at 2048 takes minutes on llvmpipe.
 
 import { gpuContext, closeGpu } from '../src/kernels/webgpu/device';
 import { Runtime } from '../src/kernels/webgpu/runtime';
+import { timeKernel } from '../src/kernels/webgpu/timing';
 import { matmulConfig, matmulGpu, type MatmulVariant } from '../src/kernels/matmul';
 import { Rng } from '../src/util/rng';
 import { openTfjs } from './_tfjs';
@@ -26,39 +26,11 @@ interface Row {
   note?: string;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function randomBuffer(rt: Runtime, n: number, seed: number): GPUBuffer {
   const rng = new Rng(seed);
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = rng.normal();
   return rt.upload(x);
-}
-
-/** Releases whatever a kernel returned: one buffer or an object of buffers. */
-function releaseAll(rt: Runtime, out: unknown): void {
-  if (out && typeof out === 'object' && 'size' in out && 'destroy' in out) rt.release(out as GPUBuffer);
-  else if (out && typeof out === 'object') for (const v of Object.values(out)) releaseAll(rt, v);
-}
-
-/** Warm-up, then the median ms of `runs` timed runs of `record` (which records GPU work and returns its outputs). */
-async function timeKernel(rt: Runtime, record: () => unknown, runs: number): Promise<number> {
-  const once = async (): Promise<number> => {
-    const t0 = performance.now();
-    const out = record();
-    rt.flush();
-    await rt.device.queue.onSubmittedWorkDone();
-    const ms = performance.now() - t0;
-    releaseAll(rt, out);
-    return ms;
-  };
-  await once();
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) times.push(await once());
-  return median(times);
 }
 
 /** Timed runs for a run expected to take `estMs`: more when runs are short. */
@@ -179,11 +151,8 @@ export default async function (args: string[]): Promise<void> {
 /** Times a row kernel on a random (rows·cols) input. */
 async function rowOp(rt: Runtime, n: number, record: (x: GPUBuffer) => unknown): Promise<number> {
   const x = randomBuffer(rt, n, 3);
-  const first = performance.now();
-  releaseAll(rt, record(x));
-  rt.flush();
-  await rt.device.queue.onSubmittedWorkDone();
-  const est = performance.now() - first; // includes the compile: an upper bound
+  // A first timed call (one warm-up and one run, the compile included) gives an upper bound.
+  const est = await timeKernel(rt, () => record(x), 1);
   const ms = await timeKernel(rt, () => record(x), runsFor(est));
   rt.release(x);
   return ms;

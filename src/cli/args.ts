@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command';
+import { SEARCH_MODES, type SearchMode } from '../ngame/label-search';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -49,6 +50,12 @@ export function parseCli<const O extends Options>(argv: string[], options: O, al
 }
 
 /** --device's value (default auto). */
+/** --search: exact, hnsw or auto (label-search.ts); undefined when not given. */
+export function parseSearch(v: string | undefined): SearchMode | undefined {
+  if (v !== undefined && !(SEARCH_MODES as string[]).includes(v)) throw new UsageError(`--search must be ${SEARCH_MODES.join(', ')}, got "${v}"`);
+  return v as SearchMode | undefined;
+}
+
 export function parseDevice(v: string | undefined): 'auto' | 'cpu' | 'webgpu' {
   const d = v ?? 'auto';
   if (d !== 'auto' && d !== 'cpu' && d !== 'webgpu') throw new UsageError(`--device must be auto, cpu or webgpu, got "${d}"`);

@@ -10,5 +10,6 @@ import { baselineCommand } from './commands/baseline';
 import { reportCommand } from './commands/report';
 import { compareCommand } from './commands/compare';
 import { metricsCommand } from './commands/metrics';
+import { doctorCommand } from './commands/doctor';
 
-export const commands: Command[] = [trainCommand, evalCommand, metricsCommand, predictCommand, embedCommand, dataStatsCommand, dataSynthCommand, baselineCommand, reportCommand, compareCommand];
+export const commands: Command[] = [trainCommand, evalCommand, metricsCommand, predictCommand, embedCommand, dataStatsCommand, dataSynthCommand, baselineCommand, reportCommand, compareCommand, doctorCommand];

@@ -6,7 +6,8 @@
 import type { Backend } from '../tensor';
 import type { CSR, Dataset } from './data';
 import { computeMetrics, topkToCSR, type Metrics } from './metrics';
-import { searchTopK } from './search';
+import { labelTopK, type LabelSearch } from './label-search';
+import { scoreWithIndexes, type LabelIndexes } from './dual-shortlist';
 
 /** β·clf + (1 − β)·emb over the union of both candidate lists; a missing score counts 0. */
 export function fuseScores(emb: CSR, clf: CSR, beta: number): CSR {
@@ -29,10 +30,13 @@ export function fuseScores(emb: CSR, clf: CSR, beta: number): CSR {
   return { rows: emb.rows, cols: emb.cols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
 }
 
-/** Top-K labels per document by inner product with `table` (L × dim): label embeddings or classifiers. */
-export async function retrieve(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, K: number): Promise<CSR> {
+/**
+ * Top-K labels per document by inner product with `table` (L × dim): label embeddings or
+ * classifiers; exactly, or through HNSW when `search` resolves to it (label-search.ts).
+ */
+export async function retrieve(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, K: number, search?: LabelSearch): Promise<CSR> {
   const L = table.length / dim;
-  return topkToCSR(await searchTopK(backend, docs, table, dim, Math.min(K, L)), L);
+  return topkToCSR((await labelTopK(backend, docs, table, dim, Math.min(K, L), search)).top, L);
 }
 
 /** Test-set metrics (k = 1..5, filter pairs removed, propensities from the training labels). */
@@ -49,8 +53,12 @@ export interface ModelScores {
   fused: CSR;
 }
 
-/** Retrieval with a whole model: embedding scores, classifier scores and their fusion. */
-export async function scoreDocuments(backend: Backend, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, K: number, beta: number): Promise<ModelScores> {
+/**
+ * Retrieval with a whole model: embedding scores, classifier scores and their fusion; exact, or
+ * with `indexes` (HNSW graphs over both tables) NGAME's dual shortlist (dual-shortlist.ts).
+ */
+export async function scoreDocuments(backend: Backend, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, K: number, beta: number, indexes?: LabelIndexes | null): Promise<ModelScores> {
+  if (indexes) return scoreWithIndexes(indexes, docs, labelEmb, classifiers, dim, Math.min(K, labelEmb.length / dim), beta);
   const emb = await retrieve(backend, docs, labelEmb, dim, K);
   const clf = classifiers ? await retrieve(backend, docs, classifiers, dim, K) : null;
   return { emb, clf, fused: clf ? fuseScores(emb, clf, beta) : emb };

@@ -17,7 +17,9 @@ import type { TextEncoder } from '../model/text-encoder';
 import type { Metrics } from './metrics';
 import { checkpointModel, featurizerState, freshModel, makeCorpora, resumeState, type Model } from './model-setup';
 import { embedCorpus } from './embed';
-import { retrieve, scoreDocuments, testMetrics } from './inference';
+import { scoreDocuments, testMetrics } from './inference';
+import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type SearchRecord } from './label-search';
+import type { LabelIndexes } from './dual-shortlist';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
@@ -25,7 +27,7 @@ import { checkConfig, checkResumable, readRunConfig, type RunConfig } from './ru
 import { chooseBeta, runSplit, type BetaPoint, type ValidationSet } from './validation';
 import {
   appendLogRecord, checkpointDir, checkRunDirFree, CONFIG_FILE, dropPreviousBank, loggedM1Seconds, prepareRunDir, readBank,
-  writeBank, writeFinalRecord, writeModel, writeRunConfig, type FinalRecord,
+  writeBank, writeFinalRecord, writeModel, writeRunConfig, writeRunIndexes, type FinalRecord,
 } from './run-dir';
 import { checkTensorSizes, preflightRun } from './preflight';
 import { Rng } from '../util/rng';
@@ -52,6 +54,8 @@ export interface RunResult {
   beta: number;
   device: string;
   seconds: { total: number; m1: number; m2: number; eval: number };
+  /** With search through HNSW: the graphs, their build time and recall (label-search.ts). */
+  search?: SearchRecord;
   /** The process's peak resident set size over the run, in bytes (util/memory.ts). */
   peakRssBytes: number;
   epochs: (EpochLog | M2EpochLog)[];
@@ -95,8 +99,9 @@ export async function runTraining(config: RunConfig, outDir: string, rep: Report
   const labelEmb = await p.m1.labelEmbeddings();
   const m2 = await trainM2(p, labelEmb, rep);
   const te = performance.now();
-  const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep);
-  const metrics = await evaluateTest(p, labelEmb, m2.classifiers, fusion.beta, rep);
+  const indexes = buildIndexes(p, labelEmb, m2.classifiers, rep);
+  const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep, indexes?.graphs ?? null);
+  const metrics = await evaluateTest(p, labelEmb, m2.classifiers, fusion.beta, rep, indexes);
   const evalSeconds = (performance.now() - te) / 1000;
   const result: RunResult = {
     ...metrics, beta: fusion.beta, device: `${p.backend.name}: ${p.backend.deviceName}`, epochs: [...m1.epochs, ...m2.epochs],
@@ -143,7 +148,7 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
   }
   checkTensorSizes(cfg, model.encoder, data.labelTexts.length, backend); // before any training
   const corpora = makeCorpora(model, data, val);
-  const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, cfg.mining);
+  const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, { ...cfg.mining, search: runSearch(cfg) });
   const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };
   const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau }, resume);
 
@@ -200,7 +205,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
   const encoder = p.encoder;
   const docEmb = await embedCorpus(encoder, p.corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
   const m2 = new M2Trainer(p.backend, p.data.trainY, docEmb, labelEmb, encoder.outDim, {
-    epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
+    epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist, search: runSearch(cfg),
     curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000, clustering: cfg.clustering },
   });
   for (let e = 0; e < cfg.m2.epochs; e++) {
@@ -216,7 +221,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
 }
 
 /** Stage 4: the fusion weight β, chosen on the validation documents when there are some (else the config's). */
-async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter): Promise<{ beta: number; curve: BetaPoint[] | null }> {
+async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, indexes: LabelIndexes | null): Promise<{ beta: number; curve: BetaPoint[] | null }> {
   const { cfg, val, backend } = p;
   if (!val) return { beta: cfg.beta, curve: null };
   if (!classifiers) {
@@ -226,24 +231,52 @@ async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifie
   rep.info('choosing β on the validation documents');
   const D = p.encoder.outDim;
   const valEmb = await embedCorpus(p.encoder, p.corpora.val!);
-  const vEmb = await retrieve(backend, valEmb, labelEmb, D, cfg.topK);
-  const vClf = await retrieve(backend, valEmb, classifiers, D, cfg.topK);
-  const { beta, curve } = chooseBeta(vEmb, vClf, val, p.data.trainY);
+  // Each list's top K, exactly or from the graphs (re-scored exactly); chooseBeta fuses them per β.
+  const { emb: vEmb, clf: vClf } = await scoreDocuments(backend, valEmb, labelEmb, classifiers, D, cfg.topK, cfg.beta, indexes);
+  const { beta, curve } = chooseBeta(vEmb, vClf!, val, p.data.trainY);
   const at = (b: number) => curve.find((c) => c.beta === b)!.p1.toFixed(2);
   rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
   return { beta, curve };
 }
 
-/** Stage 5: test metrics of M1 alone, M2 alone and their fusion with weight β. */
-async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null }> {
+/**
+ * Stage 4b, when the run's search resolves to HNSW for its label count: the graphs over the label
+ * embeddings and the classifiers, built once, saved in the run directory (manifest-checked) for
+ * eval and predict, and used by the validation and test inference (NGAME's dual shortlist).
+ */
+function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter): { graphs: LabelIndexes; buildSeconds: number } | null {
+  const D = p.encoder.outDim;
+  const search = runSearch(p.cfg);
+  if (resolveSearch(search.mode, labelEmb.length / D) === 'exact') return null;
+  const t = performance.now();
+  rep.info(`building the HNSW graphs (M ${search.hnsw.M}, efConstruction ${search.hnsw.efConstruction}) over ${labelEmb.length / D} label embeddings${classifiers ? ' and classifiers' : ''}`);
+  const graphs = { emb: buildLabelIndex(labelEmb, D, search.hnsw, search.seed), clf: classifiers ? buildLabelIndex(classifiers, D, search.hnsw, search.seed + 1) : null };
+  const buildSeconds = (performance.now() - t) / 1000;
+  writeRunIndexes(p.outDir, graphs);
+  rep.info(`HNSW graphs built in ${buildSeconds.toFixed(1)} s`);
+  return { graphs, buildSeconds };
+}
+
+/** Stage 5: test metrics of M1 alone, M2 alone and their fusion with weight β (and the graphs' recall, with HNSW). */
+async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter, indexes: { graphs: LabelIndexes; buildSeconds: number } | null): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null; search?: SearchRecord }> {
   rep.info('encoding the test documents');
   const encoder = p.encoder;
   const testEmb = await embedCorpus(encoder, p.corpora.test);
-  const scores = await scoreDocuments(p.backend, testEmb, labelEmb, classifiers, encoder.outDim, p.cfg.topK, beta);
+  const scores = await scoreDocuments(p.backend, testEmb, labelEmb, classifiers, encoder.outDim, p.cfg.topK, beta, indexes?.graphs);
+  let search: SearchRecord | undefined;
+  if (indexes) {
+    // recall@topK of each graph against exact search, on the same RECALL_DOCS test documents every run (seed + 4)
+    const { graphs } = indexes;
+    const emb = await sampleRecall(p.backend, graphs.emb, testEmb, labelEmb, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4);
+    const clf = graphs.clf && classifiers ? await sampleRecall(p.backend, graphs.clf, testEmb, classifiers, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4) : null;
+    search = { mode: 'hnsw', hnsw: { ...p.cfg.hnsw }, buildSeconds: indexes.buildSeconds, emb, clf };
+    rep.info(`HNSW recall@${emb.k} against exact search on ${emb.docs} test documents: embeddings ${emb.recall.toFixed(4)}${clf ? `, classifiers ${clf.recall.toFixed(4)}` : ''}`);
+  }
   return {
     m1: testMetrics(scores.emb, p.data),
     m2: scores.clf ? testMetrics(scores.clf, p.data) : null,
     fused: scores.clf ? testMetrics(scores.fused, p.data) : null,
+    ...(search ? { search } : {}),
   };
 }
 
@@ -259,7 +292,7 @@ function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | n
   const final: FinalRecord = {
     stage: 'final', sampler: cfg.sampler, dataset: p.data.name, device: result.device, date: new Date().toISOString(),
     ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, peakRssBytes: result.peakRssBytes, m1: result.m1, m2: result.m2, fused: result.fused,
-    beta: result.beta, betaFrom: betaCurve ? 'validation' : 'config',
+    beta: result.beta, betaFrom: betaCurve ? 'validation' : 'config', ...(result.search ? { search: result.search } : {}),
     ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve } } : {}),
   };
   writeFinalRecord(outDir, final);

@@ -1,8 +1,9 @@
-// Exact maximum-inner-product search on the tensor backend: scores = Q·Xᵀ by matmul, then the
-// row-wise top-k kernel, chunked over items (so any label count fits the device's buffer
-// limits) and over queries, with the chunks' candidates merged on the host. On the cpu backend
-// the blocked TypeScript loops of ann/similarity.ts are faster than the reference matmul, so
-// they are used instead.
+// The one exact maximum-inner-product search, on the training backend: on a device, scores = Q·Xᵀ
+// by matmul, then the row-wise top-k kernel, chunked over items (so any label count fits the
+// device's buffer limits) and over queries, with the chunks' candidates merged on the host; on
+// the cpu backend, the host's exactTopK (ann/exact.ts: the blocked loops of ann/similarity.ts,
+// faster there than the reference matmul). Code without a backend (clustering, IVF, HNSW's
+// recall) calls exactTopK directly: the same search, its host path.
 //
 // BackendIndex keeps the item table on the backend between searches (the mined samplers search
 // the same label table every step until their next refresh: uploading it once saves a full copy

@@ -23,7 +23,8 @@ import type { CSR } from './data';
 import { CurriculumPlanner, MemoryBank, randomBatches, targetMatrix, trainableDocuments, type Curriculum } from './batching';
 import type { ClusteringReport } from './cluster';
 import { tripletMultiPositive, type MultiPositiveOptions } from './losses';
-import { retrieve } from './inference';
+import { topkToCSR } from './metrics';
+import { labelTopK, type IndexRecall, type LabelSearch } from './label-search';
 import { Rng } from '../util/rng';
 
 export type M2Loss = 'softmax' | 'pool-softmax' | 'triplet';
@@ -46,6 +47,8 @@ export interface M2Config {
    * embedding into the batch's pool (its confusers, fixed for M2 as SiameseXML's ANNS shortlist).
    */
   shortlist: number;
+  /** How the shortlist is searched (label-search.ts; exact when absent). */
+  search?: LabelSearch;
   loss: MultiPositiveOptions;
 }
 
@@ -63,6 +66,8 @@ export interface M2EpochLog {
   loss: number;
   clusterSize: number | null;
   overheadMs: number;
+  /** The epoch that built the shortlist through HNSW: its recall@k against exact search on a fixed document sample. */
+  shortlistRecall?: IndexRecall;
   /** When this epoch clustered: method, balance, quality (cluster/choose.ts). */
   clustering?: ClusteringReport;
   epochMs: number;
@@ -114,9 +119,13 @@ export class M2Trainer {
     const t0 = performance.now();
     this.backend.resetPeak();
     let overheadMs = 0;
+    let shortlistRecall: IndexRecall | null = null;
     if (this.cfg.kind !== 'softmax' && this.cfg.shortlist > 0 && !this.shortlist) {
       const s0 = performance.now();
-      this.shortlist = await retrieve(this.backend, this.bank.data, this.labelEmb, this.dim, Math.min(this.cfg.shortlist, this.Y.cols));
+      const k = Math.min(this.cfg.shortlist, this.Y.cols);
+      const found = await labelTopK(this.backend, this.bank.data, this.labelEmb, this.dim, k, this.cfg.search, this.cfg.seed + 3);
+      this.shortlist = topkToCSR(found.top, this.Y.cols);
+      shortlistRecall = found.recall;
       overheadMs += performance.now() - s0;
     }
     // A softmax over all labels gains nothing from cluster batches: random ones. Otherwise the
@@ -162,6 +171,7 @@ export class M2Trainer {
       stage: 'M2', epoch: this.epoch, steps: batches.length, loss: lossSum / batches.length, clusterSize,
       overheadMs, ...(clustering ? { clustering } : {}), epochMs: performance.now() - t0, peakBytes: this.backend.memory().peakBytes,
     };
+    if (shortlistRecall) log.shortlistRecall = shortlistRecall;
     this.epoch++;
     return log;
   }

@@ -8,7 +8,7 @@ import { compareRanked, ranksBefore, TopKHeap } from '../../src/util/topk';
 import { topkRef } from '../../src/kernels/topk';
 import * as T from '../../src/tensor';
 import { topKFromDense } from '../../src/ngame/metrics';
-import { cpuSimilarity } from '../../src/ngame/ann';
+import { hostTopK } from '../../src/ngame/ann';
 import { mat } from '../../src/ngame/matrix';
 
 const SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 2];
@@ -89,10 +89,10 @@ describe('every top-k agrees', () => {
         const t = T.topk(T.tensor(x, [rows.length, cols], { backend: cpu }), k);
         expect(Array.from(t.indices.dataSync())).toEqual(want);
         expect(Array.from(topKFromDense(x, rows.length, cols, k).indices)).toEqual(want);
-        // The similarity engine scores q · item: with dim 1 and q = 1 the scores are the values
+        // The host's blocked top-k scores q · item: with dim 1 and q = 1 the scores are the values
         // (matrices hold no NaN: those rows are left to the other three).
         if (!x.some(Number.isNaN)) {
-          const top = cpuSimilarity({ itemBlock: 3 }).topk(mat(rows.length, 1, new Float32Array(rows.length).fill(1)), mat(cols, 1, x.slice(0, cols)), k);
+          const top = hostTopK(mat(rows.length, 1, new Float32Array(rows.length).fill(1)), mat(cols, 1, x.slice(0, cols)), k, { itemBlock: 3 });
           expect(Array.from(top.indices.subarray(0, k))).toEqual(want.slice(0, k));
         }
       }),

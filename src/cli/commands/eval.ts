@@ -1,7 +1,7 @@
 // `ngame eval RUN_DIR`: test metrics of a trained run (embeddings, classifiers, fused).
 import type { Command } from '../command';
 import { UsageError } from '../command';
-import { parseCli, parseDevice, requirePath } from '../args';
+import { parseCli, parseDevice, parseSearch, requirePath } from '../args';
 import { writeScores } from '../../ngame/scores-file';
 import { loadDataset } from '../../ngame/data';
 import { embedCorpus } from '../../ngame/embed';
@@ -9,10 +9,11 @@ import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { runSplit } from '../../ngame/validation';
-import { openRun, testCorpus } from '../../ngame/run-dir';
+import { openRun, openRunIndexes, testCorpus } from '../../ngame/run-dir';
+import { runSearch } from '../../ngame/label-search';
 import { closeGpu } from '../../kernels/webgpu/device';
 
-const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--json] [--write-scores FILE [--scores-of m1|m2|fused]]
+const help = `usage: ngame eval RUN_DIR [--data DIR] [--beta X] [--device D] [--search S] [--json] [--write-scores FILE [--scores-of m1|m2|fused]]
 
 Re-encodes the test documents with the run's encoder and prints P@k, nDCG@k and PSP@k
 (k = 1, 3, 5; filter pairs removed) for the label-embedding scores (M1), the classifier
@@ -21,6 +22,8 @@ scores (M2) and their fusion β·clf + (1 − β)·emb.
   --data DIR     dataset directory (default: the one the run was trained on)
   --beta X       fusion weight (default: the run's)
   --device D     auto | cpu | webgpu
+  --search S     exact | hnsw | auto (default: the run's); hnsw: NGAME's dual shortlist through the
+                 run's saved HNSW graphs (rebuilt, with a message, when missing or corrupt)
   --json         JSON output
   --write-scores FILE   also write the test scores (the run's top-K labels of each test
                  document, before filtering) to FILE in the Extreme Classification Repository's
@@ -39,7 +42,7 @@ export const evalCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseCli(argv, {
       data: { type: 'string' }, beta: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' },
-      'write-scores': { type: 'string' }, 'scores-of': { type: 'string' },
+      'write-scores': { type: 'string' }, 'scores-of': { type: 'string' }, search: { type: 'string' },
     }, true);
     if (positionals.length !== 1) throw new UsageError('expected exactly one RUN_DIR');
     requirePath(positionals[0], 'RUN_DIR', 'dir');
@@ -47,6 +50,7 @@ export const evalCommand: Command = {
     const beta = values.beta !== undefined ? Number(values.beta) : undefined;
     if (beta !== undefined && !(beta >= 0 && beta <= 1)) throw new UsageError(`--beta must be in [0, 1], got "${values.beta}"`);
     const device = parseDevice(values.device);
+    const searchMode = parseSearch(values.search);
     const scoresOf = values['scores-of'];
     if (scoresOf !== undefined && !['m1', 'm2', 'fused'].includes(scoresOf)) throw new UsageError(`--scores-of must be m1, m2 or fused, got "${scoresOf}"`);
     if (scoresOf !== undefined && values['write-scores'] === undefined) throw new UsageError('--scores-of needs --write-scores FILE');
@@ -57,7 +61,9 @@ export const evalCommand: Command = {
       const { data } = runSplit(await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text }), run.config);
       const testEmb = await embedCorpus(run.encoder, testCorpus(run, data));
       const b = beta ?? run.beta;
-      const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b);
+      const search = { ...runSearch(run.config), mode: searchMode ?? run.config.search };
+      const indexes = openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
+      const scores = await scoreDocuments(backend, testEmb, run.labelEmb, run.classifiers, run.dim, run.config.topK, b, indexes);
       const rows = [{ name: 'M1 embeddings', metrics: testMetrics(scores.emb, data) }];
       if (scores.clf) {
         rows.push({ name: 'M2 classifiers', metrics: testMetrics(scores.clf, data) });

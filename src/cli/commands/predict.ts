@@ -1,7 +1,7 @@
 // `ngame predict RUN_DIR`: top-k labels for texts read from a file or standard input.
 import type { Command } from '../command';
 import { UsageError } from '../command';
-import { parseCli, parseDevice, requirePath } from '../args';
+import { parseCli, parseDevice, parseSearch, requirePath } from '../args';
 import { readInputTexts } from '../input';
 import { writeScores } from '../../ngame/scores-file';
 import { loadDataset } from '../../ngame/data';
@@ -9,10 +9,11 @@ import { featurize } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
-import { openRun, readRunLabels } from '../../ngame/run-dir';
+import { openRun, openRunIndexes, readRunLabels } from '../../ngame/run-dir';
+import { runSearch } from '../../ngame/label-search';
 import { closeGpu } from '../../kernels/webgpu/device';
 
-const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--scores FILE] [--device D]
+const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--scores FILE] [--device D] [--search S]
 
 Reads one text per line (from --input, or standard input) and prints the k best labels of each
 by the run's fused score (embedding and classifier scores; embeddings only if M2 did not run).
@@ -23,6 +24,8 @@ by the run's fused score (embedding and classifier scores; embeddings only if M2
   --scores FILE  also write the k best labels of each text, with their scores, to FILE in the
                  Extreme Classification Repository's sparse format (a row per text; docs/data.md)
   --device D     auto | cpu | webgpu
+  --search S     exact | hnsw | auto (default: the run's); hnsw: NGAME's dual shortlist through the
+                 run's saved HNSW graphs (rebuilt, with a message, when missing or corrupt)
 
 The label texts come from the run directory (labels.jsonl), so a run can be moved and used
 without its dataset (runs trained before it existed read them from their dataset).
@@ -37,13 +40,14 @@ export const predictCommand: Command = {
   help,
   async run(argv) {
     const { values, positionals } = parseCli(argv, {
-      input: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' }, scores: { type: 'string' },
+      input: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' }, scores: { type: 'string' }, search: { type: 'string' },
     }, true);
     if (positionals.length !== 1) throw new UsageError('expected exactly one RUN_DIR');
     requirePath(positionals[0], 'RUN_DIR', 'dir');
     const k = Number(values.k ?? 5);
     if (values.k?.trim() === '' || !Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a positive integer, got "${values.k}"`);
     const device = parseDevice(values.device);
+    const searchMode = parseSearch(values.search);
     const texts = readInputTexts(values.input, '--input');
     try {
       const backend = await openBackend(device);
@@ -55,7 +59,9 @@ export const predictCommand: Command = {
       const q = await embedCorpus(run.encoder, featurize(run.featurizer, texts));
       const L = run.labelEmb.length / run.dim;
       const kk = Math.min(Math.max(k, run.config.topK), L);
-      const scores = (await scoreDocuments(backend, q, run.labelEmb, run.classifiers, run.dim, kk, run.beta)).fused;
+      const search = { ...runSearch(run.config), mode: searchMode ?? run.config.search };
+      const indexes = openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
+      const scores = (await scoreDocuments(backend, q, run.labelEmb, run.classifiers, run.dim, kk, run.beta, indexes)).fused;
       const kept: { id: number; score: number }[][] = [];
       for (let r = 0; r < texts.length; r++) {
         const row: { id: number; score: number }[] = [];

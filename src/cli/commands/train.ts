@@ -67,6 +67,9 @@ flags:
                        BCE for mips-uniform, mips and meta, as runs before 2026-12-03)
   --index exact|ivf    how ance / mips-uniform / mips search the labels for hard negatives
                        (default exact; ivf: an IVF index rebuilt at each refresh, config "mining")
+  --search exact|hnsw|auto   how documents find their labels at inference, in the M2 shortlist
+                       and in exact mining: exact, or HNSW graphs (inference: NGAME's dual
+                       shortlist, graphs saved in --out); auto (default): HNSW above 100,000 labels
   --encoder bag|transformer   bag (default): TF-IDF-weighted bag of term embeddings + residual
                        block, learns from scratch on a CPU; transformer: for a GPU / --pretrained
   --ngrams 1|2         bag encoder features: word unigrams (default), or also word bigrams
@@ -164,6 +167,7 @@ export function buildConfig(values: FlagValues): RunConfig {
   const ngrams = num('ngrams');
   if (ngrams !== undefined) over.features = { ngrams };
   if (typeof values.index === 'string') over.mining = { index: values.index };
+  if (typeof values.search === 'string') over.search = values.search;
   const set = (o: Record<string, unknown>, key: string, flag: string) => {
     const v = num(flag);
     if (v !== undefined) o[key] = v;
@@ -189,7 +193,7 @@ const FLAG_OF: Record<string, string> = {
   'm1.epochs': 'epochs', 'm1.batchSize': 'batch-size', 'm1.lr': 'lr', 'm1.loss': 'loss', 'm2.epochs': 'm2-epochs',
   'encoder.dim': 'dim', 'encoder.layers': 'layers', 'encoder.heads': 'heads', 'encoder.ffn': 'ffn', 'encoder.kind': 'encoder',
   maxLen: 'max-len', seed: 'seed', beta: 'beta', valFraction: 'val-fraction', sampler: 'sampler', device: 'device', text: 'text',
-  'mining.index': 'index', 'features.ngrams': 'ngrams', pretrained: 'pretrained', data: 'data',
+  'mining.index': 'index', search: 'search', 'features.ngrams': 'ngrams', pretrained: 'pretrained', data: 'data',
 };
 
 /**
@@ -208,7 +212,7 @@ export const TRAIN_OPTIONS = {
   epochs: { type: 'string' }, 'm2-epochs': { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   dim: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, ffn: { type: 'string' },
   'max-len': { type: 'string' }, seed: { type: 'string' }, beta: { type: 'string' }, 'val-fraction': { type: 'string' }, device: { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, force: { type: 'boolean' }, loss: { type: 'string' }, index: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'boolean' }, force: { type: 'boolean' }, loss: { type: 'string' }, index: { type: 'string' }, search: { type: 'string' }, quiet: { type: 'boolean' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 export function parseFlags(argv: string[]) {

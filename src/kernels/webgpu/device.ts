@@ -16,6 +16,8 @@ export interface GpuContext {
   kind: AdapterKind;
   /** e.g. "NVIDIA H100 (vulkan)" or "llvmpipe (LLVM 15.0.6, 256 bits) (opengl, compatibility)". */
   name: string;
+  /** Dawn's backend the adapter came from: "vulkan" or "opengl, compatibility". */
+  backend: string;
   /** Errors reported by Dawn that no error scope captured, oldest first. */
   uncaptured: string[];
 }
@@ -88,6 +90,7 @@ async function open(): Promise<GpuContext> {
     adapter,
     kind: isSoftware(adapter) ? 'llvmpipe' : 'gpu',
     name: describe(adapter, backend),
+    backend,
     uncaptured: [],
   };
   device.addEventListener('uncapturederror', (ev) => {
@@ -103,11 +106,21 @@ export function gpuContext(): Promise<GpuContext> {
   return context;
 }
 
-/** Destroys the device (tests call this in afterAll; exit does it too). */
+/**
+ * Destroys the device (tests call this in afterAll; exit does it too). Where no adapter was found
+ * there is nothing to destroy: the failed attempt is forgotten, not thrown again (a training that
+ * fell back to the cpu backend must not fail in its clean-up).
+ */
 export async function closeGpu(): Promise<void> {
   if (!context) return;
-  const ctx = await context;
-  ctx.device.destroy();
+  const pending = context;
   context = null;
   gpuRoot = null;
+  let ctx: GpuContext;
+  try {
+    ctx = await pending;
+  } catch {
+    return;
+  }
+  ctx.device.destroy();
 }

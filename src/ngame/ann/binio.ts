@@ -23,6 +23,11 @@ function asBytes(s: Section): Uint8Array {
 
 /** Write magic + header (uint32 fields) + checksum + sections to `path` atomically. */
 export function writeIndexFile(path: string, magic: string, header: number[], sections: Section[]): void {
+  writeFileAtomic(path, encodeIndexFile(magic, header, sections));
+}
+
+/** The bytes writeIndexFile writes, as [head, body] (for a writer of its own, e.g. the run directory's manifest). */
+export function encodeIndexFile(magic: string, header: number[], sections: Section[]): Uint8Array[] {
   if (magic.length !== 8) throw new Error('writeIndexFile: magic must be 8 characters');
   let bodyLen = 0;
   for (const s of sections) bodyLen += (s.byteLength + 3) & ~3;
@@ -39,7 +44,7 @@ export function writeIndexFile(path: string, magic: string, header: number[], se
   header.forEach((v, i) => hv.setUint32(12 + 4 * i, v >>> 0, true));
   hv.setUint32(12 + 4 * header.length, bodyLen, true);
   hv.setUint32(16 + 4 * header.length, checksum(body), true);
-  writeFileAtomic(path, [head, body]);
+  return [head, body];
 }
 
 /** Reads a file written by writeIndexFile; the caller pulls sections in order with take*. */

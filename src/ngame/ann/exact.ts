@@ -1,17 +1,18 @@
-// Exact top-k search by inner product or cosine: the reference every approximate index is
-// measured against. The arithmetic runs on a SimilarityEngine (CPU by default, GPU when given).
+// Exact top-k search by inner product or cosine on the host: the reference every approximate
+// index is measured against, and the host path of the one exact search (search.ts BackendIndex:
+// on a device, matmul and the top-k kernel, refinable to exactly this result). The arithmetic is
+// the blocked loops of ann/similarity.ts.
 import { Mat, checkMat, normalizeRows } from '../matrix';
-import { SimilarityEngine, checkDims, checkK, cpuSimilarity } from './similarity';
+import { checkDims, checkK, hostTopK, type HostBlocks } from './similarity';
 import type { TopK } from '../../util/topk';
 
 export type Metric = 'ip' | 'cosine';
 
 export interface ExactTopKOptions {
   metric?: Metric;
-  engine?: SimilarityEngine;
+  /** Block sizes of the host loops (tests vary them; results do not depend on them). */
+  blocks?: HostBlocks;
 }
-
-const defaultEngine = cpuSimilarity();
 
 /**
  * For each query row, the k items with the largest score, best first; ties go to the lower
@@ -24,9 +25,8 @@ export function exactTopK(queries: Mat, items: Mat, k: number, opts: ExactTopKOp
   checkK(k, items.rows);
   const metric = opts.metric ?? 'ip';
   if (metric !== 'ip' && metric !== 'cosine') throw new Error(`exactTopK: unknown metric '${metric}'`);
-  const engine = opts.engine ?? defaultEngine;
-  if (metric === 'cosine') return engine.topk(normalizeRows(queries), normalizeRows(items), k);
-  return engine.topk(queries, items, k);
+  if (metric === 'cosine') return hostTopK(normalizeRows(queries), normalizeRows(items), k, opts.blocks);
+  return hostTopK(queries, items, k, opts.blocks);
 }
 
 /** Mean over queries of |approx ∩ exact| / k for the first k columns of each result. */

@@ -5,17 +5,23 @@
 // not saved: a loaded index starts it at 0, which gives the same graph, only a little slower.
 import { RngState } from '../../util/rng';
 import { HnswIndex } from './hnsw';
-import { IndexFileReader, writeIndexFile } from './binio';
+import { IndexFileReader, encodeIndexFile } from './binio';
+import { writeFileAtomic } from '../../util/fs';
 
 const MAGIC = 'NGHNSW01';
 const FIELDS = 13;
 
 export function saveHnsw(index: HnswIndex, path: string): void {
+  writeFileAtomic(path, encodeHnsw(index));
+}
+
+/** The bytes saveHnsw writes (for the run directory, which records them in its manifest). */
+export function encodeHnsw(index: HnswIndex): Uint8Array[] {
   const n = index.count, d = index.dim;
   const rs = index.rng.getState();
   const header = [1, index.metric === 'ip' ? 0 : 1, d, n, index.M, index.efConstruction, index.efSearch,
     index.entry + 1, index.maxLevel + 1, ...rs];
-  writeIndexFile(path, MAGIC, header, [
+  return encodeIndexFile(MAGIC, header, [
     index.vecs.subarray(0, n * d),
     index.levels.subarray(0, n),
     index.links0.subarray(0, n * (index.M0 + 1)),

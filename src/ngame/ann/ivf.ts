@@ -9,7 +9,7 @@
 import { Rng } from '../../util/rng';
 import { Mat, checkMat, gatherRows, mat, normalizeRows } from '../matrix';
 import { balancedKMeans } from '../cluster/kmeans';
-import { SimilarityEngine, checkK, cpuSimilarity } from './similarity';
+import { checkK, hostTopK } from './similarity';
 import { TopKHeap, type TopK } from '../../util/topk';
 import { Metric } from './exact';
 import { IndexFileReader, writeIndexFile } from './binio';
@@ -26,7 +26,6 @@ export interface IvfOptions {
   trainSize?: number;
   /** k-means iterations (default 8) */
   maxIter?: number;
-  engine?: SimilarityEngine;
 }
 
 const MAGIC = 'NGIVF001';
@@ -34,7 +33,6 @@ const defaultEngine = cpuSimilarity();
 
 export class IvfIndex {
   nprobe: number;
-  engine: SimilarityEngine;
   private constructor(
     readonly metric: Metric,
     /** (nlist, d) unit-norm centroids */
@@ -43,10 +41,8 @@ export class IvfIndex {
     public ids: Int32Array,
     public vecs: Float32Array,
     nprobe: number,
-    engine?: SimilarityEngine,
   ) {
     this.nprobe = nprobe;
-    this.engine = engine ?? defaultEngine;
   }
 
   get nlist(): number {
@@ -69,8 +65,8 @@ export class IvfIndex {
     const rng = new Rng(opts.seed ?? 0);
     const trainSize = Math.min(items.rows, Math.max(nlist, opts.trainSize ?? 64 * nlist));
     const train = trainSize < items.rows ? gatherRows(items, rng.permutation(items.rows).subarray(0, trainSize).sort()) : items;
-    const km = balancedKMeans(train, { k: nlist, seed: rng.nextU32(), maxIter: opts.maxIter ?? 8, engine: opts.engine });
-    const index = new IvfIndex(metric, km.centroids, new Int32Array(nlist + 1), new Int32Array(0), new Float32Array(0), nprobe, opts.engine);
+    const km = balancedKMeans(train, { k: nlist, seed: rng.nextU32(), maxIter: opts.maxIter ?? 8 });
+    const index = new IvfIndex(metric, km.centroids, new Int32Array(nlist + 1), new Int32Array(0), new Float32Array(0), nprobe);
     index.reassign(items);
     return index;
   }
@@ -82,7 +78,7 @@ export class IvfIndex {
     const x = this.metric === 'cosine' ? normalizeRows(items) : items;
     const n = x.rows, d = x.cols, L = this.nlist;
     // argmax_c x·c (same as for x/|x|, since centroids are unit norm)
-    const best = this.engine.topk(x, this.centroids, 1).indices;
+    const best = hostTopK(x, this.centroids, 1).indices;
     const count = new Int32Array(L + 1);
     for (let i = 0; i < n; i++) count[best[i] + 1]++;
     for (let l = 0; l < L; l++) count[l + 1] += count[l];
@@ -105,7 +101,7 @@ export class IvfIndex {
     positiveInt(nprobe, 'IvfIndex.search: nprobe');
     const probes = Math.min(nprobe, this.nlist);
     const qs = this.metric === 'cosine' ? normalizeRows(q) : q;
-    const lists = this.engine.topk(qs, this.centroids, probes).indices;
+    const lists = hostTopK(qs, this.centroids, probes).indices;
     const d = this.dim, V = this.vecs, Q = qs.data;
     const heap = new TopKHeap(k);
     const indices = new Int32Array(q.rows * k);
@@ -137,7 +133,7 @@ export class IvfIndex {
     writeIndexFile(path, MAGIC, header, [this.centroids.data, this.start, this.ids, this.vecs]);
   }
 
-  static load(path: string, engine?: SimilarityEngine): IvfIndex {
+  static load(path: string): IvfIndex {
     const r = new IndexFileReader(path, MAGIC, 6);
     const [version, metricCode, d, n, nlist, nprobe] = r.header;
     if (version !== 1) r.fail(`version ${version} is not supported`);
@@ -151,6 +147,6 @@ export class IvfIndex {
     if (start[0] !== 0 || start[nlist] !== n) r.fail('list starts do not cover the items');
     for (let l = 0; l < nlist; l++) if (start[l + 1] < start[l]) r.fail(`list ${l} has negative length`);
     for (let i = 0; i < n; i++) if (ids[i] < 0 || ids[i] >= n) r.fail(`item id ${ids[i]} out of range`);
-    return new IvfIndex(metricCode === 0 ? 'ip' : 'cosine', mat(nlist, d, cent), start, ids, vecs, nprobe, engine);
+    return new IvfIndex(metricCode === 0 ? 'ip' : 'cosine', mat(nlist, d, cent), start, ids, vecs, nprobe);
   }
 }

@@ -1,5 +1,8 @@
-// The heavy arithmetic of clustering and search, behind one interface so a GPU implementation
-// (matmul + row-wise top-k on the tensor core) can replace the CPU loops here.
+// The host's similarity loops: inner products and the row-wise top-k, in query × item blocks
+// (bounded memory for any item count). They are the host path of the one exact search
+// (ann/exact.ts exactTopK; search.ts BackendIndex runs the same search on a device, as matmul
+// and the top-k kernel, and can refine its result to exactly this one), and the products of
+// clustering (cluster/kmeans.ts) and of the IVF quantizer (ann/ivf.ts).
 import { Mat, mat } from '../matrix';
 import { TopKHeap, type TopK } from '../../util/topk';
 
@@ -50,52 +53,43 @@ export function scoresInto(q: Mat, items: Mat, out: Float32Array, outCols = item
   }
 }
 
-export interface CpuSimilarityOptions {
-  /** items scored per block in topk (bounds the scratch buffer: queryBlock × itemBlock floats) */
+export interface HostBlocks {
+  /** items scored per block (bounds the scratch buffer: queryBlock × itemBlock floats); default 4096 */
   itemBlock?: number;
+  /** default 64 */
   queryBlock?: number;
 }
 
-/** The CPU engine: blocked loops over query and item blocks, bounded memory for any item count. */
-export function cpuSimilarity(opts: CpuSimilarityOptions = {}): SimilarityEngine {
-  const itemBlock = opts.itemBlock ?? 4096;
-  const queryBlock = opts.queryBlock ?? 64;
-  return {
-    scores(q: Mat, items: Mat): Float32Array {
-      checkDims(q, items);
-      const out = new Float32Array(q.rows * items.rows);
-      scoresInto(q, items, out);
-      return out;
-    },
-    topk(q: Mat, items: Mat, k: number): TopK {
-      checkDims(q, items);
-      checkK(k, items.rows);
-      const indices = new Int32Array(q.rows * k);
-      const values = new Float32Array(q.rows * k);
-      const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new TopKHeap(k));
-      const buf = new Float32Array(queryBlock * itemBlock);
-      const d = q.cols;
-      for (let q0 = 0; q0 < q.rows; q0 += queryBlock) {
-        const qb = Math.min(queryBlock, q.rows - q0);
-        const qm = mat(qb, d, q.data.subarray(q0 * d, (q0 + qb) * d));
-        for (let j0 = 0; j0 < items.rows; j0 += itemBlock) {
-          const jb = Math.min(itemBlock, items.rows - j0);
-          const im = mat(jb, d, items.data.subarray(j0 * d, (j0 + jb) * d));
-          scoresInto(qm, im, buf, jb, 0);
-          for (let a = 0; a < qb; a++) {
-            const h = heaps[a];
-            const base = a * jb;
-            for (let j = 0; j < jb; j++) {
-              const s = buf[base + j];
-              h.push(j0 + j, s);
-            }
-          }
-        }
-        for (let a = 0; a < qb; a++) heaps[a].drainSorted(indices, values, (q0 + a) * k);
+/**
+ * Per query row, the k items with largest inner product, in the one top-k order (src/util/topk.ts),
+ * by blocked loops over query and item blocks: bounded memory for any item count.
+ */
+export function hostTopK(q: Mat, items: Mat, k: number, blocks: HostBlocks = {}): TopK {
+  const itemBlock = blocks.itemBlock ?? 4096;
+  const queryBlock = blocks.queryBlock ?? 64;
+  checkDims(q, items);
+  checkK(k, items.rows);
+  const indices = new Int32Array(q.rows * k);
+  const values = new Float32Array(q.rows * k);
+  const heaps = Array.from({ length: Math.min(queryBlock, q.rows) }, () => new TopKHeap(k));
+  const buf = new Float32Array(queryBlock * itemBlock);
+  const d = q.cols;
+  for (let q0 = 0; q0 < q.rows; q0 += queryBlock) {
+    const qb = Math.min(queryBlock, q.rows - q0);
+    const qm = mat(qb, d, q.data.subarray(q0 * d, (q0 + qb) * d));
+    for (let j0 = 0; j0 < items.rows; j0 += itemBlock) {
+      const jb = Math.min(itemBlock, items.rows - j0);
+      const im = mat(jb, d, items.data.subarray(j0 * d, (j0 + jb) * d));
+      scoresInto(qm, im, buf, jb, 0);
+      for (let a = 0; a < qb; a++) {
+        const h = heaps[a];
+        const base = a * jb;
+        for (let j = 0; j < jb; j++) h.push(j0 + j, buf[base + j]);
       }
-      return { k, indices, values };
-    },
-  };
+    }
+    for (let a = 0; a < qb; a++) heaps[a].drainSorted(indices, values, (q0 + a) * k);
+  }
+  return { k, indices, values };
 }
 
 export function checkDims(q: Mat, items: Mat): void {

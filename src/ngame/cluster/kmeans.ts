@@ -4,10 +4,10 @@
 //
 // Assignment (greedy by confidence): points are visited in order of their best similarity
 // (highest first, ties by index); each takes its most similar centroid that still has room.
-// The similarity products go through a SimilarityEngine (CPU by default) in row blocks.
+// The similarity products are the host's blocked top-k (ann/similarity.ts), in row blocks.
 import { Rng } from '../../util/rng';
 import { Mat, checkMat, dot, mat, normalizeRows } from '../matrix';
-import { SimilarityEngine, cpuSimilarity } from '../ann/similarity';
+import { hostTopK } from '../ann/similarity';
 import { Clustering } from './balanced2means';
 
 export interface BalancedKMeansOptions {
@@ -48,7 +48,7 @@ export function balancedKMeans(x: Mat, opts: BalancedKMeansOptions): KMeansResul
   let iterations = 0;
   for (let it = 0; it < Math.max(1, maxIter); it++) {
     iterations++;
-    const next = capacityAssign(u, cent, T, engine);
+    const next = capacityAssign(u, cent, T);
     let moved = 0;
     for (let i = 0; i < n; i++) if (next[i] !== assign[i]) moved++;
     assign = next;
@@ -61,14 +61,14 @@ export function balancedKMeans(x: Mat, opts: BalancedKMeansOptions): KMeansResul
 }
 
 /** Capacity-constrained assignment of unit rows u to centroids (sizes floor/ceil of N/k). */
-export function capacityAssign(u: Mat, cent: Mat, T: number, engine: SimilarityEngine): Int32Array {
+export function capacityAssign(u: Mat, cent: Mat, T: number): Int32Array {
   const n = u.rows, k = cent.rows, d = u.cols;
   // top-T candidates per point, in row blocks to bound memory
   const candIx = new Int32Array(n * T);
   const candSc = new Float32Array(n * T);
   for (let r0 = 0; r0 < n; r0 += BLOCK) {
     const rb = Math.min(BLOCK, n - r0);
-    const top = engine.topk(mat(rb, d, u.data.subarray(r0 * d, (r0 + rb) * d)), cent, T);
+    const top = hostTopK(mat(rb, d, u.data.subarray(r0 * d, (r0 + rb) * d)), cent, T);
     candIx.set(top.indices, r0 * T);
     candSc.set(top.values, r0 * T);
   }

@@ -126,7 +126,7 @@ function matches(path: string, rec: FileRecord): boolean {
 }
 
 /** Verifies `name` against the manifest; false for a directory without one (written before manifests). */
-function verifyRunFile(dir: string, name: string): boolean {
+export function verifyRunFile(dir: string, name: string): boolean {
   const m = readManifest(dir);
   if (!m) return false;
   const path = join(dir, name);

@@ -9,7 +9,9 @@
 //   bank.prev.safetensors  the previous one while the next checkpoint is written (files.ts)
 //   model.safetensors    label embeddings and classifiers of the final model
 //   labels.jsonl         the label texts (predict needs no dataset)
-//   manifest.json        size and sha256 of the model, the bank(s) and the label texts
+//   index.emb.hnsw       with search HNSW (label-search.ts): the graph over the label embeddings,
+//   index.clf.hnsw       and the one over the M2 classifiers (ann/hnsw-io.ts format)
+//   manifest.json        size and sha256 of the model, the bank(s), the label texts and the graphs
 //   metrics.json         the final record again: M1, M2 and fused test metrics, device, timings
 import { join } from 'node:path';
 
@@ -23,8 +25,11 @@ export const LABELS_FILE = 'labels.jsonl';
 export const MODEL_FILE = 'model.safetensors';
 export const BANK_FILE = 'bank.safetensors';
 export const BANK_PREV = 'bank.prev.safetensors';
+/** The HNSW graphs of a run searched through HNSW: over the label embeddings, over the classifiers. */
+export const INDEX_EMB = 'index.emb.hnsw';
+export const INDEX_CLF = 'index.clf.hnsw';
 /** Everything a run writes; `force` removes exactly these (other files in the directory stay). */
-export const RUN_FILES = [CONFIG_FILE, LOG_FILE, METRICS_FILE, MODEL_FILE, BANK_FILE, BANK_PREV, LABELS_FILE, MANIFEST, CHECKPOINT_DIR];
+export const RUN_FILES = [CONFIG_FILE, LOG_FILE, METRICS_FILE, MODEL_FILE, BANK_FILE, BANK_PREV, LABELS_FILE, INDEX_EMB, INDEX_CLF, MANIFEST, CHECKPOINT_DIR];
 
 /** The checkpoint directory of the run in `dir`. */
 export const checkpointDir = (dir: string) => join(dir, CHECKPOINT_DIR);

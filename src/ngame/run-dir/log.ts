@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../util/fs';
 import type { Metrics } from '../metrics';
 import type { EpochLog } from '../train-m1';
 import type { M2EpochLog } from '../train-m2';
+import type { SearchRecord } from '../label-search';
 import type { BetaPoint } from '../validation';
 import { checkConfig, readRunConfig, type RunConfig } from '../run-config';
 import { CONFIG_FILE, LOG_FILE, METRICS_FILE } from './layout';
@@ -37,6 +38,8 @@ export interface FinalRecord {
   /** The fusion weight used (absent in logs written before the validation split existed). */
   beta?: number;
   betaFrom?: 'validation' | 'config';
+  /** A run searched through HNSW (label-search.ts): its graphs' parameters, build time and recall@k. */
+  search?: SearchRecord;
   validation?: { docs: number; curve: BetaPoint[] };
 }
 

@@ -14,7 +14,7 @@ export { MetaSampler, DEFAULT_META, groupLabels, groupTargets, metaLoss, topGrou
 export const SAMPLER_NAMES: SamplerName[] = ['random', 'ngame', 'ance', 'mips-uniform', 'mips', 'meta'];
 
 /** How the samplers that mine labels (ance, mips-uniform, mips) search the label table. */
-export type MiningSearch = Pick<MinedOptions, 'index' | 'nlist' | 'nprobe'>;
+export type MiningSearch = Pick<MinedOptions, 'index' | 'nlist' | 'nprobe' | 'search'>;
 
 export function makeSampler(name: string, curriculum?: Curriculum, search?: MiningSearch): Sampler {
   switch (name) {

@@ -12,12 +12,16 @@
 // the index Qaraei & Babbar use; exact search is affordable at 10^4 labels, IVF at 10^6).
 // The exact search runs on the training backend with the label table uploaded once per refresh
 // (search.ts BackendIndex), its candidates re-scored on the host, so the mined labels are the
-// ones the host's exact search would pick, at a fraction of its cost.
+// ones the host's exact search would pick, at a fraction of its cost. When the run's `search`
+// setting resolves to HNSW for the label count (label-search.ts), an exact-mode refresh builds
+// an HNSW graph over the label embeddings instead, and mining searches it.
 
 import { randomBatches, samplePositives, isPositive } from '../batching';
 import { LabelPool } from './pool';
 import { BackendIndex } from '../search';
 import { IvfIndex } from '../ann/ivf';
+import type { HnswIndex } from '../ann/hnsw';
+import { buildLabelIndex, indexTopK, resolveSearch, type LabelSearch } from '../label-search';
 import { mat } from '../matrix';
 import type { BatchPlan, EpochPlan, Sampler, SamplerEnv, SamplerName } from './types';
 import type { Rng } from '../../util/rng';
@@ -37,6 +41,8 @@ export interface MinedOptions {
   nlist: number;
   /** IVF lists scanned per document (0: max(1, nlist / 8)). */
   nprobe: number;
+  /** The run's search setting: with index 'exact', HNSW where it resolves to HNSW (absent: exact). */
+  search?: LabelSearch;
 }
 
 /** The search options every mined sampler shares unless told otherwise. */
@@ -48,6 +54,7 @@ abstract class MinedSampler implements Sampler {
   private labelEmb: Float32Array | null = null;
   private ivf: IvfIndex | null = null;
   private exact: BackendIndex | null = null;
+  private hnsw: HnswIndex | null = null;
   private builtAt = -Infinity;
   private epochNo = 0;
   private overhead = 0;
@@ -71,6 +78,8 @@ abstract class MinedSampler implements Sampler {
       const nlist = Math.min(L, this.opts.nlist || Math.max(1, Math.round(Math.sqrt(L))));
       const nprobe = this.opts.nprobe || Math.max(1, Math.floor(nlist / 8));
       this.ivf = IvfIndex.build(mat(L, dim, this.labelEmb), { nlist, nprobe, seed: env.seed + env.step });
+    } else if (this.opts.search && resolveSearch(this.opts.search.mode, this.labelEmb.length / env.bank.dim) === 'hnsw') {
+      this.hnsw = buildLabelIndex(this.labelEmb, env.bank.dim, this.opts.search.hnsw, env.seed + env.step);
     } else {
       this.exact?.release();
       this.exact = BackendIndex.build(env.backend, this.labelEmb, env.bank.dim);
@@ -100,7 +109,9 @@ abstract class MinedSampler implements Sampler {
     const k = Math.min(L, this.opts.hard + 16);
     const queries = env.bank.rows(seen);
     // (an IVF list scan may find fewer than k labels: its empty slots hold index −1)
-    const top = this.ivf ? this.ivf.search(mat(seen.length, dim, queries), k) : await this.exact!.search(queries, k, { refine: true });
+    const top = this.ivf ? this.ivf.search(mat(seen.length, dim, queries), k)
+      : this.hnsw ? indexTopK(this.hnsw, queries, k)
+      : await this.exact!.search(queries, k, { refine: true });
     return seen.map((d, q) => {
       const out: number[] = [];
       for (let j = 0; j < k && out.length < this.opts.hard; j++) {
@@ -117,12 +128,14 @@ abstract class MinedSampler implements Sampler {
     this.exact = null;
     this.labelEmb = null;
     this.ivf = null;
+    this.hnsw = null;
     this.builtAt = -Infinity;
   }
 
   stateBytes(env: SamplerEnv): number {
     const ivfBytes = this.ivf ? this.ivf.vecs.byteLength + this.ivf.ids.byteLength + this.ivf.centroids.data.byteLength : 0;
-    return env.bank.bytes() + (this.labelEmb ? this.labelEmb.byteLength : 0) + ivfBytes;
+    const hnswBytes = this.hnsw ? this.hnsw.vecs.byteLength + this.hnsw.links0.byteLength + this.hnsw.upper.byteLength : 0;
+    return env.bank.bytes() + (this.labelEmb ? this.labelEmb.byteLength : 0) + ivfBytes + hnswBytes;
   }
 }
 

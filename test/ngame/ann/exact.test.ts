@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cpuSimilarity, exactTopK } from '../../../src/ngame/ann';
+import { exactTopK } from '../../../src/ngame/ann';
 import { mat } from '../../../src/ngame/matrix';
 
 describe('exactTopK', () => {
@@ -16,7 +16,7 @@ describe('exactTopK', () => {
           const q = mat(nq, d, Float32Array.from({ length: nq * d }, rnd));
           const x = mat(n, d, Float32Array.from({ length: n * d }, rnd));
           const k = 1 + (kRaw % n);
-          const r = exactTopK(q, x, k, { engine: cpuSimilarity({ itemBlock: block, queryBlock: 3 }) });
+          const r = exactTopK(q, x, k, { blocks: { itemBlock: block, queryBlock: 3 } });
           for (let i = 0; i < nq; i++) {
             const sc = Array.from({ length: n }, (_, j) => {
               let v = 0;

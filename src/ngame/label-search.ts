@@ -1,0 +1,141 @@
+// How documents find their labels at scale: the `search` setting of a run (run-config.ts).
+//   'exact'  every label scored (search.ts: the device's matmul and top-k, or the host's scan);
+//   'hnsw'   an HNSW graph over the label table (ann/hnsw.ts), built once per table: at the end
+//            of training for inference (and saved in the run directory), once for the M2
+//            shortlist, at each refresh of the mined samplers;
+//   'auto'   HNSW above HNSW_AUTO_LABELS labels, exact below, so every label set of the
+//            documented runs (FOLDOC's 8,073 and DebianDeps' 42,224 labels) stays exact and
+//            gives the same results as before the setting existed.
+// Scores are inner products (metric 'ip'): label embeddings and M2's cosine classifiers are unit
+// rows, so 1 − x·y is the graph's distance. A search for k labels uses ef = max(efSearch, k):
+// a k larger than the configured beam raises the beam to k rather than failing (hnsw.ts).
+
+import type { Backend } from '../tensor';
+import { HnswIndex } from './ann/hnsw';
+import { exactTopK, recallAtK } from './ann/exact';
+import { mat } from './matrix';
+import { searchTopK } from './search';
+import type { TopK } from '../util/topk';
+import { Rng } from '../util/rng';
+
+export type SearchMode = 'exact' | 'hnsw' | 'auto';
+export const SEARCH_MODES: SearchMode[] = ['exact', 'hnsw', 'auto'];
+
+/**
+ * Above this many labels 'auto' searches through HNSW. At 2 cores on llvmpipe, dim 256, with as
+ * many queries as labels (test documents ≈ labels in the XC sets), an exact search costs
+ * queries × labels products while the index costs its build (labels × efConstruction-ish
+ * products, once) plus queries × ef × 2M products; docs/search.md has the bench behind the
+ * figure. It must stay above DebianDeps' 42,224 labels (exact there, as documented).
+ */
+export const HNSW_AUTO_LABELS = 100_000;
+
+/** The HNSW graph's parameters (ann/hnsw.ts): links per node, beam while building, beam while searching. */
+export interface HnswParams {
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+/** A search setting with its graph parameters, as the trainers and inference take it. */
+export interface LabelSearch {
+  mode: SearchMode;
+  hnsw: HnswParams;
+  /** Seed of the graphs' level draws. */
+  seed: number;
+}
+
+/** What `mode` means for a table of `labels` rows: exact or HNSW. */
+export function resolveSearch(mode: SearchMode, labels: number): 'exact' | 'hnsw' {
+  if (mode === 'auto') return labels > HNSW_AUTO_LABELS ? 'hnsw' : 'exact';
+  if (mode !== 'exact' && mode !== 'hnsw') throw new Error(`search must be one of ${SEARCH_MODES.join(', ')}, got "${mode}"`);
+  return mode;
+}
+
+/** An HNSW graph over the rows of `table` (L × dim), by inner product. */
+export function buildLabelIndex(table: Float32Array, dim: number, p: HnswParams, seed: number): HnswIndex {
+  const L = table.length / dim;
+  const index = new HnswIndex({ dim, metric: 'ip', M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed, capacity: L });
+  index.add(mat(L, dim, table));
+  return index;
+}
+
+/**
+ * For each document row (n × dim), the index's k best labels (ef = max(efSearch, k)). A row for
+ * which the graph yields fewer than k labels (possible in a graph that is not connected) is
+ * searched exactly over the index's own vectors instead, so every row holds k labels.
+ */
+export function indexTopK(index: HnswIndex, docs: Float32Array, k: number): TopK {
+  const dim = index.dim;
+  const n = docs.length / dim;
+  const kk = Math.min(k, index.size);
+  const top = index.search(mat(n, dim, docs), kk);
+  const short: number[] = [];
+  for (let q = 0; q < n; q++) if (top.indices[q * kk + kk - 1] < 0) short.push(q);
+  if (short.length > 0) {
+    const q = new Float32Array(short.length * dim);
+    short.forEach((r, i) => q.set(docs.subarray(r * dim, (r + 1) * dim), i * dim));
+    const exact = exactTopK(mat(short.length, dim, q), mat(index.size, dim, index.vecs.subarray(0, index.size * dim)), kk);
+    short.forEach((r, i) => {
+      top.indices.set(exact.indices.subarray(i * kk, (i + 1) * kk), r * kk);
+      top.values.set(exact.values.subarray(i * kk, (i + 1) * kk), r * kk);
+    });
+  }
+  return top;
+}
+
+/** Documents of the fixed sample an index's recall is measured on. */
+export const RECALL_DOCS = 1000;
+
+/**
+ * The k best labels of each document by inner product with `table`: an exact search, or, when
+ * `search` resolves to HNSW for this table, a graph built for this call and searched; then,
+ * with `recallSeed`, the graph's recall@k against exact search on RECALL_DOCS documents drawn
+ * with that seed (null for an exact search).
+ */
+export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number): Promise<{ top: TopK; recall: IndexRecall | null }> {
+  const L = table.length / dim;
+  if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null };
+  const index = buildLabelIndex(table, dim, search.hnsw, search.seed);
+  const top = indexTopK(index, docs, k);
+  return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed) };
+}
+
+/** Recall of an index against exact search, measured on a fixed sample of documents. */
+export interface IndexRecall {
+  k: number;
+  /** Documents in the sample. */
+  docs: number;
+  recall: number;
+}
+
+/**
+ * recall@k of `index` over `table` against the exact search, on `sample` documents of `docs`
+ * (n × dim) drawn without replacement with generator `seed` (the same documents every time).
+ */
+export async function sampleRecall(backend: Backend, index: HnswIndex, docs: Float32Array, table: Float32Array, k: number, sample: number, seed: number): Promise<IndexRecall> {
+  const dim = index.dim;
+  const n = docs.length / dim;
+  const m = Math.min(sample, n);
+  const perm = new Rng(seed).permutation(n);
+  const q = new Float32Array(m * dim);
+  for (let i = 0; i < m; i++) q.set(docs.subarray(perm[i] * dim, (perm[i] + 1) * dim), i * dim);
+  const kk = Math.min(k, index.size);
+  const exact = await searchTopK(backend, q, table, dim, kk);
+  return { k: kk, docs: m, recall: recallAtK(indexTopK(index, q, kk), exact, kk) };
+}
+
+/** A run's search setting (run-config.ts `search`, `hnsw`, `seed`) as the trainers and inference take it. */
+export function runSearch(cfg: { search: SearchMode; hnsw: HnswParams; seed: number }): LabelSearch {
+  return { mode: cfg.search, hnsw: { ...cfg.hnsw }, seed: cfg.seed };
+}
+
+/** What the final log record says of a run searched through HNSW: its graphs, their build time and recall. */
+export interface SearchRecord {
+  mode: 'hnsw';
+  hnsw: HnswParams;
+  buildSeconds: number;
+  /** recall@k of each graph against exact search, on a fixed sample of test documents. */
+  emb: IndexRecall;
+  clf: IndexRecall | null;
+}
