@@ -1,6 +1,6 @@
 // Nearest-neighbour search: exact top-k, HNSW and IVF-flat, all by inner product or cosine.
-export { cpuSimilarity } from './similarity';
-export type { SimilarityEngine, CpuSimilarityOptions } from './similarity';
+export { hostTopK } from './similarity';
+export type { HostBlocks } from './similarity';
 export type { TopK } from '../../util/topk';
 export { exactTopK, recallAtK } from './exact';
 export type { Metric, ExactTopKOptions } from './exact';

@@ -6,13 +6,6 @@
 import { Mat, mat } from '../matrix';
 import { TopKHeap, type TopK } from '../../util/topk';
 
-export interface SimilarityEngine {
-  /** Inner products: (q.rows, items.rows) row-major. */
-  scores(q: Mat, items: Mat): Float32Array;
-  /** Per query row, the k items with largest inner product, in the one top-k order (src/util/topk.ts). */
-  topk(q: Mat, items: Mat, k: number): TopK;
-}
-
 /**
  * (q.rows, items.rows) inner products written into `out` at column offset `colOff` of an
  * out matrix with `outCols` columns. A 4-query × 1-item register block: each item value is

@@ -27,7 +27,6 @@ export interface KMeansResult extends Clustering {
   iterations: number;
 }
 
-const defaultEngine = cpuSimilarity();
 const BLOCK = 4096;
 
 export function balancedKMeans(x: Mat, opts: BalancedKMeansOptions): KMeansResult {
@@ -36,7 +35,6 @@ export function balancedKMeans(x: Mat, opts: BalancedKMeansOptions): KMeansResul
   if (!Number.isInteger(k) || k < 1) throw new Error(`balancedKMeans: k must be an integer >= 1, got ${k}`);
   if (k > n) throw new Error(`balancedKMeans: k = ${k} is larger than the number of points ${n}`);
   const maxIter = opts.maxIter ?? 10;
-  const engine = opts.engine ?? defaultEngine;
   const T = Math.min(k, opts.candidates ?? 8);
   const u = normalizeRows(x);
   const rng = new Rng(opts.seed ?? 0);
