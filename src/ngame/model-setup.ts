@@ -18,6 +18,7 @@ import type { Dataset } from './data';
 import type { RunConfig } from './run-config';
 import type { M1Resume } from './train-m1';
 import type { ValidationSet } from './validation';
+import { BAG_TABLE_FIX, checkTableMemory } from './preflight';
 
 export interface Model {
   encoder: TextEncoder;
@@ -67,6 +68,8 @@ export function freshModel(cfg: RunConfig, data: Dataset, backend: Backend): Mod
       vocabSize = tfidf.vocabSize;
       what = `TF-IDF of ${ngrams === 2 ? 'word unigrams and bigrams' : 'word unigrams'}`;
     }
+    // before the table is made: one that cannot fit memory even as row shards fails here
+    checkTableMemory(`encoder parameter "embed.terms" (${vocabSize} × ${dim} f32)`, vocabSize * dim * 4, BAG_TABLE_FIX);
     const encoder = new BagEncoder({ vocabSize, dim, dropout }, { backend, seed: cfg.seed });
     return { encoder, featurizer, origin: `encoder: bag of ${vocabSize} term embeddings, dim ${dim}, over the ${what}` };
   }

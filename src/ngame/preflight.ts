@@ -57,7 +57,7 @@ export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: n
   const tables: { what: string; bytes: number; fix: string; shards: boolean }[] = encoder.params.entries().map(([name, t]) => ({
     what: `encoder parameter "${name}" (${t.shape.join(' × ')} f32)`,
     bytes: t.size * 4,
-    fix: encoder.kind === 'bag' ? 'a smaller --dim, or fewer terms (features.maxVocab or features.minDf in --config)' : 'a smaller --dim, or a smaller vocabSize (--config)',
+    fix: encoder.kind === 'bag' ? BAG_TABLE_FIX : 'a smaller --dim, or a smaller vocabSize (--config)',
     shards: encoder.kind === 'bag' && name === 'embed.terms',
   }));
   if (cfg.m2.epochs > 0) {
@@ -66,14 +66,27 @@ export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: n
       tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)', shards: false });
     }
   }
-  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   for (const t of tables) {
-    // the table and its two Adam moments: more than the memory there is cannot train at all
-    if (3 * t.bytes > memoryBytes) {
-      throw new Error(`${t.what} takes ${mib(t.bytes)} MiB, ${mib(3 * t.bytes)} MiB with its Adam moments, more than the ${mib(memoryBytes)} MiB of memory: use ${t.fix}`);
-    }
+    checkTableMemory(t.what, t.bytes, t.fix, memoryBytes);
     if (t.bytes > limit && !(t.shards && backend.rowShards)) {
       throw new Error(`${t.what} takes ${mib(t.bytes)} MiB, more than the ${mib(limit)} MiB one kernel of the ${backend.name} backend (${backend.deviceName}) can bind: use ${t.fix}, or --device cpu`);
     }
+  }
+}
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+/** What shrinks the bag encoder's term table. */
+export const BAG_TABLE_FIX = 'a smaller --dim, or fewer terms (features.maxVocab or features.minDf in --config)';
+
+/**
+ * Refuses a table whose values and two Adam moments (3 × bytes) exceed `memoryBytes` (the host's
+ * memory, llvmpipe's device memory too), naming it, its size and what shrinks it. Called before
+ * the table exists: by model-setup.ts for the term table once the vocabulary is known, and by
+ * checkTensorSizes for every table.
+ */
+export function checkTableMemory(what: string, bytes: number, fix: string, memoryBytes = totalmem()): void {
+  if (3 * bytes > memoryBytes) {
+    throw new Error(`${what} takes ${mib(bytes)} MiB, ${mib(3 * bytes)} MiB with its Adam moments, more than the ${mib(memoryBytes)} MiB of memory: use ${fix}`);
   }
 }

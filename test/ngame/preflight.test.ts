@@ -57,6 +57,13 @@ describe('preflight', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a term table that cannot fit memory even as row shards fails before it is made, and before the run directory exists', async () => {
+    const cfg = mergeConfig(DEFAULT_RUN, { ...tinyConfig, data: join(dir, 'data'), encoder: { ...DEFAULT_RUN.encoder, ...tinyConfig.encoder, kind: 'bag', dim: 2 ** 30 } });
+    const out = join(dir, 'run-huge');
+    await expect(runTraining(cfg, out)).rejects.toThrow(/encoder parameter "embed\.terms" \(\d+ × 1073741824 f32\) takes \d+\.\d MiB, \d+\.\d MiB with its Adam moments, more than the \d+\.\d MiB of memory: use a smaller --dim, or fewer terms/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('checkTensorSizes: the encoder tables, the M2 classifiers and the full softmax scores, against the limit', () => {
     const be = { name: 'webgpu', deviceName: 'test adapter', maxTensorBytes: 2 ** 20 } as Backend;
     const enc = (rows: number) => ({ kind: 'bag', outDim: 256, params: { entries: () => [['bag.table', { shape: [rows, 256], size: rows * 256 }]] } }) as unknown as TextEncoder;
