@@ -29,7 +29,6 @@ export interface IvfOptions {
 }
 
 const MAGIC = 'NGIVF001';
-const defaultEngine = cpuSimilarity();
 
 export class IvfIndex {
   nprobe: number;

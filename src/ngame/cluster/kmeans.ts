@@ -16,7 +16,6 @@ export interface BalancedKMeansOptions {
   seed?: number;
   /** Lloyd iterations at most (default 10); stops early when no point moves */
   maxIter?: number;
-  engine?: SimilarityEngine;
   /** candidate centroids kept per point before falling back to a full scan (default 8) */
   candidates?: number;
 }
