@@ -1,7 +1,8 @@
 // The mined samplers (ance, mips-uniform, mips): their exact search on the WebGPU backend plans
 // exactly what the host's exact search plans; with an IVF index over the label table instead,
 // scanning every list gives exactly the exact-search plans, scanning one list still never turns a
-// positive into a negative, and the run config rejects a bad `mining` block.
+// positive into a negative, and the run config rejects a bad `mining` block. With the run's search
+// forced to HNSW, a graph whose beam covers every label plans what exact search plans.
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryBank, trainableDocuments, isPositive } from '../../../src/ngame/batching';
@@ -53,6 +54,31 @@ describe('mined samplers with exact search on the WebGPU backend', () => {
       expect(dev.map((q) => Array.from(q.targets))).toEqual(host.map((q) => Array.from(q.targets)));
     }), { seed: 9, numRuns: 15 });
     expect(gpu.memory().liveBytes).toBe(0); // release() gave the label table back
+  });
+});
+
+describe('mined samplers with search hnsw (forced on a small label set)', () => {
+  it('a beam covering every label plans what exact search plans; auto on 30 labels is exact search', async () => {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...MINED), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 999 }), async (name, B, seed) => {
+      const p = problem(seed);
+      const exact = await plans(name, p, B, seed, { index: 'exact', nlist: 0, nprobe: 0 });
+      const search = (mode: 'hnsw' | 'auto') => ({ index: 'exact', nlist: 0, nprobe: 0, search: { mode, hnsw: { M: 4, efConstruction: 32, efSearch: 64 }, seed } }) as const;
+      const hnsw = await plans(name, p, B, seed, search('hnsw'));
+      expect(hnsw.map((q) => Array.from(q.labels))).toEqual(exact.map((q) => Array.from(q.labels)));
+      const auto = await plans(name, p, B, seed, search('auto'));
+      expect(auto.map((q) => Array.from(q.targets))).toEqual(exact.map((q) => Array.from(q.targets)));
+    }), { seed: 13, numRuns: 15 });
+  });
+
+  it('a narrow graph still never uses a positive as a negative', async () => {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...MINED), fc.integer({ min: 1, max: 999 }), async (name, seed) => {
+      const p = problem(seed);
+      const search = { index: 'exact', nlist: 0, nprobe: 0, search: { mode: 'hnsw', hnsw: { M: 2, efConstruction: 2, efSearch: 1 }, seed } } as const;
+      for (const plan of await plans(name, p, 5, seed, search)) {
+        const L = plan.labels.length;
+        for (let i = 0; i < plan.docs.length; i++) for (let j = 0; j < L; j++) expect(plan.targets[i * L + j]).toBe(isPositive(p.Y, plan.docs[i], plan.labels[j]) ? 1 : 0);
+      }
+    }), { seed: 17, numRuns: 10 });
   });
 });
 
