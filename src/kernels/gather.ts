@@ -3,6 +3,10 @@
 //   gather:     out (n, cols)       = table[idx[i], :]
 //   scatterAdd: out (numRows, cols) = 0, then out[idx[i], :] += src[i, :]  (deterministic order)
 //   scatterCols: out (rows, cols)   = 0, then out[r, idx[r, j]] = src[r, j]
+// gather and scatterAdd also serve a table kept as row shards (src/tensor/webgpu/shards.ts):
+// one call per shard, for the rows [lo, lo + shard rows) of a table of numRows rows; every other
+// row is left to the other shards' calls, so the shards' calls together write what one call on
+// the whole table writes, value for value.
 
 import { allocArray, dtypeOf, type TypedArray } from '../util/dtype';
 import { LINEAR_INDEX_WGSL, UniformWriter, type Kernel, type Runtime } from './webgpu/runtime';
@@ -83,7 +87,7 @@ function cached(name: string, v: number, make: () => string): Kernel {
 }
 
 function gatherWgsl(v: number): string {
-  return `struct Params { n: u32, numRows: u32, cols: u32, blocks: u32 }
+  return `struct Params { n: u32, numRows: u32, cols: u32, blocks: u32, lo: u32, shardRows: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> table: array<u32>;
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
@@ -96,26 +100,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = id / P.blocks;
   let c0 = (id % P.blocks) * ${v}u;
   let t = idx[i];
-  // The host validates indices; an out-of-range one still never reads out of bounds: it gives 0.
+  // The host validates indices; an out-of-range one still never reads out of bounds: it gives 0
+  // (written by the call for the first rows, lo = 0). A row of another shard is not written.
   let ok = t >= 0 && u32(t) < P.numRows;
+  let mine = ok && u32(t) >= P.lo && u32(t) - P.lo < P.shardRows;
+  if (ok && !mine) { return; }
+  if (!ok && P.lo != 0u) { return; }
   for (var c = c0; c < min(c0 + ${v}u, P.cols); c++) {
     var w = 0u;
-    if (ok) { w = table[u32(t) * P.cols + c]; }
+    if (mine) { w = table[(u32(t) - P.lo) * P.cols + c]; }
     out[i * P.cols + c] = w;
   }
 }
 `;
 }
 
-/** out (n, cols) = table[idx[i], :]; 32-bit elements of any type; idx is an i32 GPU buffer. */
-export function gatherGpu(rt: Runtime, table: GPUBuffer, idx: GPUBuffer, n: number, numRows: number, cols: number): GPUBuffer {
+/**
+ * out (n, cols) = table[idx[i], :]; 32-bit elements of any type; idx is an i32 GPU buffer. With
+ * `shard`, table holds only rows [shard.lo, shard.lo + shard.rows) of the numRows and the rows
+ * of `shard.out` (allocated by the call for lo = 0) are written only for those indices.
+ */
+export function gatherGpu(rt: Runtime, table: GPUBuffer, idx: GPUBuffer, n: number, numRows: number, cols: number, shard?: { lo: number; rows: number; out?: GPUBuffer }): GPUBuffer {
   if (!Number.isInteger(n) || n < 0 || !Number.isInteger(cols) || cols < 1) throw new Error(`gatherGpu: bad shape n=${n}, cols=${cols}`);
   const v = colsPerInvocation(rt);
   const blocks = Math.ceil(cols / v);
-  const out = rt.alloc(n * cols * 4, 'gather');
+  const out = shard?.out ?? rt.alloc(n * cols * 4, 'gather');
   rt.run(cached('gather', v, () => gatherWgsl(v)), {
     buffers: [table, idx, out],
-    uniforms: new UniformWriter().u32(n).u32(numRows).u32(cols).u32(blocks).done(),
+    uniforms: new UniformWriter().u32(n).u32(numRows).u32(cols).u32(blocks).u32(shard?.lo ?? 0).u32(shard?.rows ?? numRows).done(),
     workgroups: rt.grid(Math.ceil((n * blocks) / WG)),
   });
   return out;
@@ -123,15 +135,28 @@ export function gatherGpu(rt: Runtime, table: GPUBuffer, idx: GPUBuffer, n: numb
 
 /**
  * Source positions grouped by target row (a counting sort, stable in i): the sources of row t
- * are positions[offsets[t] .. offsets[t + 1]), in increasing i. Throws on an out-of-range index.
+ * are positions[offsets[t] .. offsets[t + 1]), in increasing i. Throws on an index out of
+ * [0, numRows). With `range`, only the rows [range.lo, range.lo + range.rows) are planned, as
+ * rows 0 .. range.rows − 1 (the sources of the other rows are left out).
  */
-export function scatterPlan(idx: Int32Array, numRows: number): { offsets: Int32Array; positions: Int32Array } {
-  const offsets = new Int32Array(numRows + 1);
-  for (let i = 0; i < idx.length; i++) offsets[checkIndex('scatterAddGpu', 'idx', idx, i, numRows) + 1]++;
-  for (let t = 0; t < numRows; t++) offsets[t + 1] += offsets[t];
-  const cursor = offsets.slice(0, numRows);
-  const positions = new Int32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) positions[cursor[idx[i]]++] = i;
+export function scatterPlan(idx: Int32Array, numRows: number, range = { lo: 0, rows: numRows }): { offsets: Int32Array; positions: Int32Array } {
+  const { lo, rows } = range;
+  const offsets = new Int32Array(rows + 1);
+  let n = 0;
+  for (let i = 0; i < idx.length; i++) {
+    const t = checkIndex('scatterAddGpu', 'idx', idx, i, numRows) - lo;
+    if (t >= 0 && t < rows) {
+      offsets[t + 1]++;
+      n++;
+    }
+  }
+  for (let t = 0; t < rows; t++) offsets[t + 1] += offsets[t];
+  const cursor = offsets.slice(0, rows);
+  const positions = new Int32Array(n);
+  for (let i = 0; i < idx.length; i++) {
+    const t = idx[i] - lo;
+    if (t >= 0 && t < rows) positions[cursor[t]++] = i;
+  }
   return { offsets, positions };
 }
 
@@ -164,21 +189,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 }
 
-/** f32 out (numRows, cols) = 0, then out[idx[i], :] += src[i, :], summed in increasing i. idx on the host. */
-export function scatterAddGpu(rt: Runtime, src: GPUBuffer, idx: Int32Array, numRows: number, cols: number): GPUBuffer {
+/**
+ * f32 out (numRows, cols) = 0, then out[idx[i], :] += src[i, :], summed in increasing i. idx on
+ * the host. With `range`, out is only the rows [range.lo, range.lo + range.rows) of that result
+ * (one row shard of it).
+ */
+export function scatterAddGpu(rt: Runtime, src: GPUBuffer, idx: Int32Array, numRows: number, cols: number, range = { lo: 0, rows: numRows }): GPUBuffer {
   if (!Number.isInteger(numRows) || numRows < 0 || !Number.isInteger(cols) || cols < 1) {
     throw new Error(`scatterAddGpu: bad shape numRows=${numRows}, cols=${cols}`);
   }
-  const { offsets, positions } = scatterPlan(idx, numRows);
+  const { offsets, positions } = scatterPlan(idx, numRows, range);
   const v = colsPerInvocation(rt);
   const blocks = Math.ceil(cols / v);
   const offBuf = rt.upload(offsets, 'scatter_offsets');
   const posBuf = rt.upload(positions.length > 0 ? positions : new Int32Array(1), 'scatter_positions');
-  const out = rt.alloc(numRows * cols * 4, 'scatter_add');
+  const out = rt.alloc(range.rows * cols * 4, 'scatter_add');
   rt.run(cached('scatter_add', v, () => scatterAddWgsl(v)), {
     buffers: [src, offBuf, posBuf, out],
-    uniforms: new UniformWriter().u32(numRows).u32(cols).u32(blocks).done(),
-    workgroups: rt.grid(Math.ceil((numRows * blocks) / WG)),
+    uniforms: new UniformWriter().u32(range.rows).u32(cols).u32(blocks).done(),
+    workgroups: rt.grid(Math.ceil((range.rows * blocks) / WG)),
   });
   // Safe to release now: a later kernel's reuse is ordered after this dispatch, and uploads never
   // take a buffer that unsubmitted work binds (Runtime.upload).

@@ -45,7 +45,8 @@ export async function checkTopK(backend: Backend, topK: number, labels: number):
  * classifiers (labels × D), and the full softmax's scores (batch × labels). On a backend that
  * keeps larger tables as row shards (Backend.rowShards: webgpu, src/tensor/webgpu/shards.ts) the
  * tables only the shard-aware ops touch are exempt: the bag encoder's term table (embeddingBag,
- * row-sparse Adam) and the M2 classifiers under the pool softmax (the same two ops). Every table
+ * row-sparse Adam) and the M2 classifiers of the pool losses (embeddingBag or gather, and
+ * row-sparse Adam; the full softmax multiplies the whole table). Every table
  * must still fit memory: one whose values and two Adam moments exceed the host's memory
  * (llvmpipe's device memory is the host's; a GPU's is not known to WebGPU) is refused. Checked
  * once the model is made and before training, so a dataset too large fails in seconds, naming
@@ -61,7 +62,7 @@ export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: n
     shards: encoder.kind === 'bag' && name === 'embed.terms',
   }));
   if (cfg.m2.epochs > 0) {
-    tables.push({ what: `the M2 classifiers (${labels} labels × ${D} f32)`, bytes: labels * D * 4, fix: 'a smaller --dim, or --m2-epochs 0', shards: cfg.m2.loss === 'pool-softmax' });
+    tables.push({ what: `the M2 classifiers (${labels} labels × ${D} f32)`, bytes: labels * D * 4, fix: 'a smaller --dim, or --m2-epochs 0', shards: cfg.m2.loss !== 'softmax' });
     if (cfg.m2.loss === 'softmax') {
       tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)', shards: false });
     }

@@ -46,6 +46,63 @@ describe('gather kernels (webgpu vs reference)', () => {
     for (const b of [tb, ib, ob]) be.rt.release(b);
   });
 
+  it('gather over row shards (one call per shard, lo and rows): together the reference, bit-identical; bad indices give 0', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        dimArb([1, 2, 7, 64], 200), dimArb([1, 3, 4, 5, 31], 70), dimArb([1, 2, 13, 97], 300), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1 << 30 }),
+        async (n, cols, numRows, rowsPer, seed) => {
+          const rng = new Rng(seed);
+          const table = randn(rng, numRows * cols);
+          // one index in 8 out of range: the lo = 0 call writes its zeros
+          const idx = Int32Array.from({ length: n }, () => (rng.int(8) === 0 ? numRows + rng.int(3) : rng.int(numRows)));
+          const ib = be.rt.upload(idx);
+          const shards: GPUBuffer[] = [];
+          let out: GPUBuffer | undefined;
+          for (let lo = 0; lo < numRows; lo += rowsPer) {
+            const rows = Math.min(rowsPer, numRows - lo);
+            const tb = be.rt.upload(table.subarray(lo * cols, (lo + rows) * cols));
+            shards.push(tb);
+            out = gatherGpu(be.rt, tb, ib, n, numRows, cols, { lo, rows, out });
+          }
+          const got = new Float32Array(await be.rt.read(out!, n * cols * 4));
+          const want = gatherRef(table, Int32Array.from(idx, (t) => (t < numRows ? t : 0)), n, numRows, cols);
+          idx.forEach((t, i) => t >= numRows && want.fill(0, i * cols, (i + 1) * cols));
+          expect(got).toEqual(want);
+          for (const b of [...shards, ib, out!]) be.rt.release(b);
+        },
+      ),
+      { seed: 44, numRuns: 30 },
+    );
+  });
+
+  it('scatterAdd into row shards (range lo, rows): the shards concatenated equal the whole result, bit-identical', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        dimArb([0, 1, 5, 64, 300], 400), dimArb([1, 3, 4, 5, 33], 70), dimArb([1, 2, 7, 61], 300), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1 << 30 }),
+        async (n, cols, numRows, rowsPer, seed) => {
+          const rng = new Rng(seed);
+          const idx = Int32Array.from({ length: n }, () => rng.int(1 + rng.int(numRows)));
+          const src = randn(rng, n * cols);
+          const sb = be.rt.upload(src.length > 0 ? src : new Float32Array(1));
+          const whole = scatterAddGpu(be.rt, sb, idx, numRows, cols);
+          const want = new Float32Array(await be.rt.read(whole, numRows * cols * 4));
+          const got = new Float32Array(numRows * cols);
+          for (let lo = 0; lo < numRows; lo += rowsPer) {
+            const rows = Math.min(rowsPer, numRows - lo);
+            const ob = scatterAddGpu(be.rt, sb, idx, numRows, cols, { lo, rows });
+            got.set(new Float32Array(await be.rt.read(ob, rows * cols * 4)), lo * cols);
+            be.rt.release(ob);
+          }
+          expect(got).toEqual(want);
+          const ref = scatterAddRef(src, idx, numRows, cols) as Float32Array;
+          for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i] - ref[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(ref[i])));
+          for (const b of [sb, whole]) be.rt.release(b);
+        },
+      ),
+      { seed: 45, numRuns: 30 },
+    );
+  });
+
   it('scatterAdd: matches, repeated targets summed in order, untouched rows zero', async () => {
     await fc.assert(
       fc.asyncProperty(

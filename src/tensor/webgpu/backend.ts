@@ -15,7 +15,7 @@ import { gatherGpu, scatterAddGpu, scatterColsGpu } from '../../kernels/gather';
 import { topkGpu } from '../../kernels/topk';
 import { BAG_CHUNK, embeddingBagGpu } from '../../kernels/embedding-bag';
 import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
-import { ShardedBuffer, adamRowsShards, embeddingBagShards, readShards, shardPlan, uploadShards } from './shards';
+import { ShardedBuffer, adamRowsShards, adamwShards, embeddingBagShards, gatherShards, readShards, scatterAddShards, shardPlan, uploadShards } from './shards';
 
 export class GpuBuffer implements BackendBuffer {
   released = false;
@@ -27,7 +27,7 @@ export class GpuBuffer implements BackendBuffer {
 
 const g = (b: BackendBuffer): GPUBuffer => {
   if (b instanceof ShardedBuffer) {
-    throw new Error(`webgpu backend: this op needs its ${(b.bytes / 2 ** 20).toFixed(1)} MiB table in one binding, but the table is split into ${b.shards.length} row shards (tables over one binding's limit are; only upload, fill, read, embeddingBag and adamRows take one: shards.ts)`);
+    throw new Error(`webgpu backend: this op needs its ${(b.bytes / 2 ** 20).toFixed(1)} MiB table in one binding, but the table is split into ${b.shards.length} row shards (tables over one binding's limit are; only upload, fill, read, gather, embeddingBag, adamw and adamRows take one: shards.ts)`);
   }
   const gb = b as GpuBuffer;
   if (gb.released) throw new Error('webgpu backend: use of a released buffer');
@@ -188,12 +188,16 @@ export class WebGpuBackend implements Backend {
     const r = layerNormGradGpu(this.rt, g(dy), g(x), g(gamma), g(mean), g(rstd), rows, cols);
     return { dx: this.w(r.dx), dgamma: this.w(r.dgamma), dbeta: this.w(r.dbeta) };
   }
-  gather(table: BackendBuffer, idx: BackendBuffer, n: number, numRows: number, cols: number, dtype: DType) {
+  gather(table: BackendBuffer, idx: BackendBuffer, n: number, numRows: number, cols: number, dtype: DType): BackendBuffer {
     this.check(dtype);
+    if (table instanceof ShardedBuffer) return this.w(gatherShards(this.rt, live(table), g(idx), n, cols));
     return this.w(gatherGpu(this.rt, g(table), g(idx), n, numRows, cols));
   }
-  scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType) {
+  /** A result over one binding (the dense gradient of a sharded table) is kept as row shards. */
+  scatterAdd(src: BackendBuffer, idx: Int32Array, numRows: number, cols: number, dtype: DType): BackendBuffer {
     this.check(dtype);
+    const plan = shardPlan(numRows * cols, cols, this.maxTensorBytes);
+    if (plan) return scatterAddShards(this.rt, g(src), idx, plan, cols);
     return this.w(scatterAddGpu(this.rt, g(src), idx, numRows, cols));
   }
   embeddingBag(table: BackendBuffer, ids: Int32Array, weights: Float32Array | Float64Array, offsets: Int32Array, B: number, numRows: number, cols: number, dtype: DType) {
@@ -211,6 +215,11 @@ export class WebGpuBackend implements Backend {
     return this.w(scatterColsGpu(this.rt, g(src), g(idx), rows, k, cols));
   }
   adamw(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, n: number, h: AdamHyper): void {
+    if (param instanceof ShardedBuffer) {
+      if (!(grad instanceof ShardedBuffer && m instanceof ShardedBuffer && v instanceof ShardedBuffer)) throw new Error('adamw: a sharded parameter needs its gradient and moments sharded like it');
+      adamwShards(this.rt, live(param), live(grad), live(m), live(v), h);
+      return;
+    }
     adamwGpu(this.rt, g(param), g(grad), g(m), g(v), n, h);
   }
   adamRows(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, rows: Int32Array, cols: number, h: AdamHyper, compact = false): void {

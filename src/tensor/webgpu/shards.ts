@@ -5,17 +5,19 @@
 // buffer of at most `shardBytes`, every shard but the last holding `rowsPer` rows. Tables that
 // fit one binding are never sharded, so everything below the limit runs as before.
 //
-// The ops the big tables meet take shards (WebGpuBackend): upload, fill, read, release, the
-// row-sparse Adam update (adamRows: each shard updates its own rows, one dispatch per shard,
-// the same arithmetic per element), and embeddingBag over the table, which first gathers the
-// rows the bags touch (gatherGpu per shard, exact copies) into one compact table and then sums
-// the bags over it with the ids renumbered: the same tokens, weights, values and order, so the
-// same sums bit for bit. Any other op refuses a sharded buffer with an error that says so.
+// The ops the big tables meet take shards (WebGpuBackend), one dispatch per shard in the same
+// command stream, each with the same arithmetic per element as on the whole table, so the same
+// results bit for bit: upload, fill, read, release; gather (each shard writes the output rows
+// whose index it holds), scatterAdd into a table over the limit (each shard sums its own rows,
+// in the same source order), Adam (dense: shard by shard; row-sparse adamRows: each shard its
+// listed rows); and embeddingBag over the table, which first gathers the rows the bags touch
+// into one compact table and then sums the bags over it with the ids renumbered: the same
+// tokens, weights, values and order. Any other op refuses a sharded buffer, saying so.
 
 import type { BackendBuffer } from '../backend';
-import { gatherGpu } from '../../kernels/gather';
+import { gatherGpu, scatterAddGpu } from '../../kernels/gather';
 import { embeddingBagGpu } from '../../kernels/embedding-bag';
-import { adamRowsGpu } from '../../kernels/optim';
+import { adamRowsGpu, adamwGpu } from '../../kernels/optim';
 import type { AdamHyper } from '../../kernels/op-types';
 import type { Runtime } from '../../kernels/webgpu/runtime';
 
@@ -137,4 +139,33 @@ export function adamRowsShards(
     rt.release(idxBuf);
     rt.release(g);
   });
+}
+
+/** out (n, cols) = table[idx[i], :] over a sharded table: each shard writes the rows it holds. */
+export function gatherShards(rt: Runtime, table: ShardedBuffer, idx: GPUBuffer, n: number, cols: number): GPUBuffer {
+  if (cols !== table.rowLen) throw new Error(`gather: a table sharded in rows of ${table.rowLen} values, read as rows of ${cols}`);
+  let out: GPUBuffer | undefined;
+  table.shards.forEach((shard, s) => {
+    out = gatherGpu(rt, shard, idx, n, table.numRows, cols, { lo: s * table.rowsPer, rows: table.rowsOf(s), out });
+  });
+  return out!;
+}
+
+/** scatterAdd whose (numRows, cols) result is kept as shards of rowsPer rows: each shard sums its own rows. */
+export function scatterAddShards(rt: Runtime, src: GPUBuffer, idx: Int32Array, plan: { numRows: number; rowsPer: number; count: number }, cols: number): ShardedBuffer {
+  const shards = Array.from({ length: plan.count }, (_, s) => {
+    const lo = s * plan.rowsPer;
+    return scatterAddGpu(rt, src, idx, plan.numRows, cols, { lo, rows: Math.min(plan.rowsPer, plan.numRows - lo) });
+  });
+  return new ShardedBuffer(shards, plan.numRows, cols, plan.rowsPer);
+}
+
+/** Dense AdamW over sharded param, grad, m and v (the same sharding), shard by shard. */
+export function adamwShards(rt: Runtime, param: ShardedBuffer, grad: ShardedBuffer, m: ShardedBuffer, v: ShardedBuffer, h: AdamHyper): void {
+  for (const [name, t] of [['grad', grad], ['m', m], ['v', v]] as const) {
+    if (t.numRows !== param.numRows || t.rowsPer !== param.rowsPer || t.rowLen !== param.rowLen) {
+      throw new Error(`adamw: ${name} is not sharded like the parameter (${t.numRows} rows by ${t.rowsPer} against ${param.numRows} by ${param.rowsPer})`);
+    }
+  }
+  param.shards.forEach((p, s) => adamwGpu(rt, p, grad.shards[s], m.shards[s], v.shards[s], param.rowsOf(s) * param.rowLen, h));
 }

@@ -105,6 +105,55 @@ describe('sharded tables on webgpu', () => {
     );
   });
 
+  it('gather (T.embedding) over shards and its gradient, scatterAdd into shards: the same values as the whole table', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 301 }), fc.constantFrom(1, 4, 13), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 1e6 }), async (numRows, cols, n, seed) => {
+        const rng = new Rng(seed);
+        const table = randn(rng, numRows * cols);
+        const idx = Int32Array.from({ length: n }, () => rng.int(numRows));
+        const w = randn(rng, n * cols);
+        const run = async (be: WebGpuBackend) => {
+          const t = T.tensor(table, [numRows, cols], { backend: be, requiresGrad: true });
+          const out = T.scope(() => {
+            const e = T.embedding(t, T.tensor(idx, [n], { backend: be, dtype: 'i32' }));
+            T.backward(T.sumAll(T.mul(e, T.tensor(w, [n, cols], { backend: be }))));
+            return e;
+          });
+          const grad = t.grad!;
+          const res = { out: (await out.data()) as Float32Array, grad: (await grad.data()) as Float32Array, sharded: grad.buf instanceof ShardedBuffer };
+          out.release();
+          T.zeroGrad([t]);
+          t.release();
+          return res;
+        };
+        const a = await run(whole);
+        const b = await run(tiny);
+        expect(b.sharded).toBe(numRows * cols * 4 > 4096);
+        expect(b.out).toEqual(a.out);
+        expect(b.grad).toEqual(a.grad);
+      }),
+      { seed: 29, numRuns: 25 },
+    );
+  });
+
+  it('dense AdamW over shards equals the whole table bit for bit', async () => {
+    const rng = new Rng(3);
+    const n = 211 * 9;
+    const init = [randn(rng, n), randn(rng, n), randn(rng, n, 0.1), Float32Array.from(randn(rng, n), (x) => x * x)];
+    const run = async (be: WebGpuBackend) => {
+      const [p, g, m, v] = init.map((a) => T.tensor(a, [211, 9], { backend: be }));
+      be.adamw(p.buf, g.buf, m.buf, v.buf, n, hyper);
+      const out = await Promise.all([p, m, v].map(async (t) => (await t.data()) as Float32Array));
+      const sharded = p.buf instanceof ShardedBuffer;
+      for (const t of [p, g, m, v]) t.release();
+      return { out, sharded };
+    };
+    const a = await run(whole);
+    const b = await run(tiny);
+    expect(b.sharded).toBe(true);
+    expect(b.out).toEqual(a.out);
+  });
+
   it('fill and read go through every shard; other ops refuse a sharded table, saying why', async () => {
     const z = T.full([300, 7], 2.5, 'f32', tiny);
     expect(z.buf).toBeInstanceOf(ShardedBuffer);
@@ -158,7 +207,7 @@ describe('training and inference with a 1 MiB binding limit', () => {
     expect(b.params).toEqual(a.params);
   });
 
-  it('M2 epochs (pool softmax, shortlist) and inference: the same losses, classifiers and top-k as without shards', async () => {
+  it('M2 epochs (pool softmax with shortlist, and triplet) and inference: the same losses, classifiers and top-k as without shards', async () => {
     const L = 4211, D = 64, N = 96; // 1.03 MiB classifier table
     const rng = new Rng(4);
     const unit = (n: number) => {
@@ -173,9 +222,9 @@ describe('training and inference with a 1 MiB binding limit', () => {
     const labelEmb = unit(L);
     const docEmb = unit(N);
     const Y = csrFromRows(L, Array.from({ length: N }, () => [...new Set([rng.int(L), rng.int(L)])].sort((p, q) => p - q)));
-    const run = async (be: WebGpuBackend) => {
+    const run = async (be: WebGpuBackend, kind: 'pool-softmax' | 'triplet' = 'pool-softmax') => {
       const m2 = new M2Trainer(be, Y, docEmb, labelEmb, D, {
-        epochs: 2, batchSize: 16, lr: 2e-3, seed: 1, kind: 'pool-softmax', tau: 0.05, shortlist: 5,
+        epochs: 2, batchSize: 16, lr: 2e-3, seed: 1, kind, tau: 0.05, shortlist: 5,
         curriculum: { warmupEpochs: 0, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1000 },
         loss: { numPositives: 3, numNegatives: 5, margin: 0.2, tau: 0.1 },
       });
@@ -194,5 +243,11 @@ describe('training and inference with a 1 MiB binding limit', () => {
     expect(b.clf).toEqual(a.clf);
     expect(Array.from(b.top.indices)).toEqual(Array.from(a.top.indices));
     expect(Array.from(b.top.values)).toEqual(Array.from(a.top.values));
+    // the triplet loss gathers W's rows (T.embedding) and updates them from a dense, sharded gradient
+    const c = await run(whole, 'triplet');
+    const d = await run(mib, 'triplet');
+    expect(d.sharded).toBe(true);
+    expect(d.losses).toEqual(c.losses);
+    expect(d.clf).toEqual(c.clf);
   });
 });
