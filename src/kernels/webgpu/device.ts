@@ -36,10 +36,17 @@ function describe(adapter: GPUAdapter, backend: string): string {
   return `${parts.join(' / ') || 'unknown adapter'} (${backend})`;
 }
 
-function isSoftware(adapter: GPUAdapter): boolean {
-  const info = adapter.info;
+/**
+ * Whether an adapter renders in software (llvmpipe, lavapipe, SwiftShader, softpipe). "Mesa"
+ * alone does not say so: AMD and Intel GPUs run Mesa's drivers too (RADV, ANV: "radv Mesa 24.0").
+ */
+export function isSoftwareAdapter(info: Pick<GPUAdapterInfo, 'description' | 'device' | 'vendor' | 'architecture'>): boolean {
   const text = `${info.description} ${info.device} ${info.vendor} ${info.architecture}`.toLowerCase();
-  return /llvmpipe|lavapipe|swiftshader|softpipe|software|mesa/.test(text);
+  return /llvmpipe|lavapipe|swiftshader|softpipe|software/.test(text);
+}
+
+function isSoftware(adapter: GPUAdapter): boolean {
+  return isSoftwareAdapter(adapter.info);
 }
 
 async function tryBackend(flags: string[], options: GPURequestAdapterOptions): Promise<GPUAdapter | null> {

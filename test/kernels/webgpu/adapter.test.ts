@@ -2,12 +2,22 @@
 // OpenGL backend runs our WGSL on llvmpipe; a machine with a GPU uses it. No adapter = failure.
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebGpuBackend } from '../../../src/tensor/webgpu/backend';
-import { closeGpu } from '../../../src/kernels/webgpu/device';
+import { closeGpu, isSoftwareAdapter } from '../../../src/kernels/webgpu/device';
 import * as T from '../../../src/tensor';
 
 afterAll(closeGpu);
 
 describe('webgpu adapter', () => {
+  it('tells software renderers from GPUs, a GPU on Mesa\'s drivers included', () => {
+    const info = (description: string, device = '', vendor = '') => ({ description, device, vendor, architecture: '' });
+    expect(isSoftwareAdapter(info('OpenGL version 4.5 (Core Profile) Mesa 22.3.6', 'llvmpipe-llvm-15-0-6-256-bits-'))).toBe(true);
+    expect(isSoftwareAdapter(info('Mesa 23.2.1', 'llvmpipe (LLVM 15.0.7, 256 bits)'))).toBe(true); // lavapipe's device name
+    expect(isSoftwareAdapter(info('SwiftShader driver', 'SwiftShader Device (Subzero)', 'google'))).toBe(true);
+    expect(isSoftwareAdapter(info('radv Mesa 24.0.5', 'AMD Radeon RX 7900 XTX (RADV NAVI31)', 'amd'))).toBe(false);
+    expect(isSoftwareAdapter(info('Intel open-source Mesa driver Mesa 23.2.1', 'Intel(R) Arc(tm) A770 Graphics (DG2)', 'intel'))).toBe(false);
+    expect(isSoftwareAdapter(info('NVIDIA driver 550.54.15', 'NVIDIA H100 80GB HBM3', 'nvidia'))).toBe(false);
+  });
+
   it('opens an adapter and runs a kernel on it', async () => {
     const be = await WebGpuBackend.create();
     expect(be.deviceName.length).toBeGreaterThan(0);
