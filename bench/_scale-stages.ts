@@ -18,7 +18,7 @@ import { CurriculumPlanner } from '../src/ngame/batching';
 import { checkTensorSizes, preflightRun } from '../src/ngame/preflight';
 import { HnswIndex } from '../src/ngame/ann';
 import { mat } from '../src/ngame/matrix';
-import type { RunConfig } from '../src/ngame/run-config';
+import { m1Config, m2Config, type RunConfig } from '../src/ngame/run-config';
 import { peakRssBytes } from '../src/util/memory';
 import { Rng } from '../src/util/rng';
 
@@ -79,7 +79,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     await preflightRun(cfg, data, backend);
     checkTensorSizes(cfg, encoder, data.labelTexts.length, backend);
     const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
-    const trainer = new M1Trainer({ data, encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test }, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau });
+    const trainer = new M1Trainer({ data, encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test }, sampler, m1Config(cfg));
     const log = await trainer.trainEpoch({ onStep: (_s, _l, i, n) => progress(`M1 epoch: step ${i}/${n}`) });
     const diag = log.evalMs ? `, of which ${(log.evalMs / 1000).toFixed(1)} s hardness diagnostic` : '';
     return { value: trainer, note: `${log.steps} steps of ${cfg.m1.batchSize} (epoch 1: random batches, the warm-up)${diag}`, parts: { diagnostic: (log.evalMs ?? 0) / 1000 } };
@@ -103,10 +103,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const e0 = performance.now();
     const docEmb = await embedCorpus(encoder, corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
     const embedS = (performance.now() - e0) / 1000;
-    const trainer = new M2Trainer(backend, data.trainY, docEmb, labelEmb!, encoder.outDim, {
-      epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist,
-      curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000 },
-    });
+    const trainer = new M2Trainer(backend, data.trainY, docEmb, labelEmb!, encoder.outDim, m2Config(cfg));
     try {
       const log = await trainer.trainEpoch((i, n) => progress(`M2 epoch: step ${i}/${n}`));
       const classifiers = await trainer.classifiers();

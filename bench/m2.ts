@@ -8,7 +8,7 @@ import type { WebGpuBackend } from '../src/tensor/webgpu/backend';
 import type { Dispatch, Kernel } from '../src/kernels/webgpu/runtime';
 import { closeGpu } from '../src/kernels/webgpu/device';
 import { loadDataset } from '../src/ngame/data';
-import { DEFAULT_RUN } from '../src/ngame/run-config';
+import { DEFAULT_RUN, m2Config } from '../src/ngame/run-config';
 import { freshModel, makeCorpora } from '../src/ngame/model-setup';
 import { embedCorpus } from '../src/ngame/embed';
 import { M2Trainer } from '../src/ngame/train-m2';
@@ -36,10 +36,7 @@ export default async function (args: string[]): Promise<void> {
   const docEmb = await embedCorpus(model.encoder, train);
   const labelEmb = await embedCorpus(model.encoder, labels);
   const m2cfg = cfg.m2;
-  const m2 = new M2Trainer(backend, data.trainY, docEmb, labelEmb, D, {
-    epochs: 1, batchSize: m2cfg.batchSize, lr: m2cfg.lr, seed: 0, kind: m2cfg.loss, tau: m2cfg.tau, shortlist: m2cfg.shortlist,
-    curriculum: { warmupEpochs: 0, startSize: m2cfg.clusterSize, doubleAt: [], maxSize: m2cfg.clusterSize, reclusterEvery: 1000 },
-  });
+  const m2 = new M2Trainer(backend, data.trainY, docEmb, labelEmb, D, { ...m2Config(cfg), epochs: 1 });
 
   // Phase 1: the wall time of `steps` steps. Phase 2 (the next epoch): the dispatches of its
   // 5th step, replayed at once (before the pool can drop the buffers it used).

@@ -10,6 +10,7 @@ import { loadDataset } from '../src/ngame/data';
 import { tokenizeCorpus } from '../src/ngame/corpus';
 import { makeSampler, SAMPLER_NAMES } from '../src/ngame/samplers';
 import { M1Trainer } from '../src/ngame/train-m1';
+import { DEFAULT_RUN, m1Config } from '../src/ngame/run-config';
 import { openBackend } from '../src/ngame/run';
 import { closeGpu } from '../src/kernels/webgpu/device';
 import { Rng } from '../src/util/rng';
@@ -37,7 +38,8 @@ export default async function (args: string[]): Promise<void> {
       const encoder = new Encoder({ vocabSize: tok.vocabSize, dim: 64, layers: 1, heads: 2, ffn: 128, maxLen: 32 }, { backend, seed: 0 });
       // Epoch 1 with a curriculum that clusters from epoch 1: every sampler is in its steady state.
       const sampler = makeSampler(name, { warmupEpochs: 1, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1 });
-      const tr = new M1Trainer({ ...ctxBase, encoder }, sampler, { batchSize: B, hardnessDocs: 0, evalEvery: 0 });
+      // The run's M1 settings; loss 'auto' (each sampler's own: BCE for the MIPS and meta samplers), as this bench ran before.
+      const tr = new M1Trainer({ ...ctxBase, encoder }, sampler, { ...m1Config(DEFAULT_RUN), loss: 'auto', batchSize: B, hardnessDocs: 0, evalEvery: 0 });
       // Fill the memory bank (distinct random unit rows) so mined samplers find different
       // negatives for different documents, as they do once training has filled it.
       const rng = new Rng(B);

@@ -11,6 +11,8 @@ import { SAMPLER_NAMES } from './samplers';
 import type { M1LossChoice } from './losses';
 import { SEARCH_MODES, type HnswParams, type SearchMode } from './label-search';
 import { checkClusteringChoice, type ClusteringChoice } from './cluster';
+import type { M1Config } from './train-m1';
+import type { M2Config } from './train-m2';
 
 export interface RunConfig {
   /** Dataset directory; null = the embedded FOLDOC-XRef-8K. */
@@ -271,4 +273,33 @@ export function checkResumable(saved: RunConfig, next: RunConfig, savedFile: str
     const a = get(saved, key), b = get(next, key);
     if (a !== b) throw new Error(`--resume: ${key} is ${JSON.stringify(b)} here but ${JSON.stringify(a)} in ${savedFile}; a resumed run keeps its data, tokenizer and encoder (start a new --out to change them)`);
   }
+}
+
+/**
+ * The M1 and M2 settings no run changes, fixed here beside DEFAULT_RUN so that the trainers hold
+ * no defaults of their own: AdamW's weight decay and gradient clipping, the triplet loss's
+ * options (NGAME's k 10, margin 0.3, τ 0.1), the BCE logit scale, the hardness diagnostic's
+ * sample, and M2's multi-positive triplet (3 positives × 5 negatives, margin 0.2, τ 0.1).
+ */
+const M1_FIXED = { weightDecay: 0.01, clipNorm: 1, bceScale: 10, hardnessDocs: 200 } as const;
+const M1_TRIPLET = { k: 10, margin: 0.3, tau: 0.1 } as const;
+const M2_TRIPLET = { numPositives: 3, numNegatives: 5, margin: 0.2, tau: 0.1 } as const;
+
+/** M1Trainer's complete configuration for run config c (its m1 block and seed, and the fixed settings). */
+export function m1Config(c: RunConfig): M1Config {
+  const { epochs, batchSize, lr, warmupSteps, evalEvery, loss, tau } = c.m1;
+  return { epochs, batchSize, lr, warmupSteps, evalEvery, loss, infoNCETau: tau, seed: c.seed, ...M1_FIXED, triplet: { ...M1_TRIPLET } };
+}
+
+/**
+ * M2Trainer's complete configuration for run config c: its m2 block and seed, NGAME batches of
+ * m2.clusterSize documents throughout (no warm-up, no doubling, clustered once), the run's
+ * clustering method, and the fixed triplet options.
+ */
+export function m2Config(c: RunConfig): M2Config {
+  const { epochs, batchSize, lr, clusterSize, loss, tau, shortlist } = c.m2;
+  return {
+    epochs, batchSize, lr, seed: c.seed, kind: loss, tau, shortlist, loss: { ...M2_TRIPLET },
+    curriculum: { warmupEpochs: 0, startSize: clusterSize, doubleAt: [], maxSize: clusterSize, reclusterEvery: 1000, clustering: c.clustering },
+  };
 }

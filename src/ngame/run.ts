@@ -23,7 +23,7 @@ import type { LabelIndexes } from './dual-shortlist';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
-import { checkConfig, checkResumable, readRunConfig, type RunConfig } from './run-config';
+import { checkConfig, checkResumable, m1Config, m2Config, readRunConfig, type RunConfig } from './run-config';
 import { chooseBeta, runSplit, type BetaPoint, type ValidationSet } from './validation';
 import {
   appendLogRecord, checkpointDir, checkRunDirFree, CONFIG_FILE, dropPreviousBank, loggedM1Seconds, prepareRunDir, readBank,
@@ -150,7 +150,7 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
   const corpora = makeCorpora(model, data, val);
   const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, { ...cfg.mining, search: runSearch(cfg) });
   const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };
-  const m1 = new M1Trainer(ctx, sampler, { ...cfg.m1, seed: cfg.seed, infoNCETau: cfg.m1.tau }, resume);
+  const m1 = new M1Trainer(ctx, sampler, m1Config(cfg), resume);
 
   prepareRunDir(outDir, opts, full.labelTexts);
   const writeConfig = () => writeRunConfig(outDir, cfg);
@@ -204,10 +204,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
   rep.info('M2: encoding training documents once (dropout on)');
   const encoder = p.encoder;
   const docEmb = await embedCorpus(encoder, p.corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
-  const m2 = new M2Trainer(p.backend, p.data.trainY, docEmb, labelEmb, encoder.outDim, {
-    epochs: cfg.m2.epochs, batchSize: cfg.m2.batchSize, lr: cfg.m2.lr, seed: cfg.seed, kind: cfg.m2.loss, tau: cfg.m2.tau, shortlist: cfg.m2.shortlist, search: runSearch(cfg),
-    curriculum: { warmupEpochs: 0, startSize: cfg.m2.clusterSize, doubleAt: [], maxSize: cfg.m2.clusterSize, reclusterEvery: 1000, clustering: cfg.clustering },
-  });
+  const m2 = new M2Trainer(p.backend, p.data.trainY, docEmb, labelEmb, encoder.outDim, { ...m2Config(cfg), search: runSearch(cfg) });
   for (let e = 0; e < cfg.m2.epochs; e++) {
     await rep.safePoint?.();
     const log = await m2.trainEpoch((i, n, loss) => rep.progress(`M2 epoch ${e + 1}/${cfg.m2.epochs}`, i, n, `loss ${loss.toFixed(4)}`));

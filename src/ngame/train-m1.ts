@@ -25,6 +25,7 @@ import type { Metrics } from './metrics';
 import { ownMask, type BatchPlan, type Sampler, type SamplerEnv } from './samplers';
 import { Rng } from '../util/rng';
 
+/** Everything M1Trainer needs; run-config.ts m1Config builds it from a run's config. */
 export interface M1Config {
   epochs: number;
   batchSize: number;
@@ -48,11 +49,6 @@ export interface M1Config {
    */
   hardnessDocs: number;
 }
-
-export const DEFAULT_M1: M1Config = {
-  epochs: 10, batchSize: 64, lr: 1e-3, warmupSteps: 50, weightDecay: 0.01, clipNorm: 1, seed: 0,
-  triplet: { k: 10, margin: 0.3, tau: 0.1 }, bceScale: 10, loss: 'auto', infoNCETau: 0.05, evalEvery: 1, hardnessDocs: 200,
-};
 
 export interface M1Context {
   data: Dataset;
@@ -120,8 +116,9 @@ export class M1Trainer {
   private readonly probe: HardnessProbe | null;
   private readonly diagBudget = new DiagnosticBudget();
 
-  constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: Partial<M1Config> = {}, resume?: M1Resume) {
-    this.cfg = { ...DEFAULT_M1, ...cfg, triplet: { ...DEFAULT_M1.triplet, ...cfg.triplet } };
+  /** cfg: complete; a run's comes from m1Config (run-config.ts, the one owner of the defaults). */
+  constructor(readonly ctx: M1Context, readonly sampler: Sampler, cfg: M1Config, resume?: M1Resume) {
+    this.cfg = { ...cfg, triplet: { ...cfg.triplet } };
     this.loss = resolveM1Loss(this.cfg.loss, sampler.loss);
     const { docs, skipped } = trainableDocuments(ctx.data.trainY);
     if (docs.length === 0) throw new Error('M1: no training document has a positive label');

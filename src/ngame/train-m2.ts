@@ -29,6 +29,7 @@ import { Rng } from '../util/rng';
 
 export type M2Loss = 'softmax' | 'pool-softmax' | 'triplet';
 
+/** Everything M2Trainer needs; run-config.ts m2Config builds it from a run's config. */
 export interface M2Config {
   epochs: number;
   batchSize: number;
@@ -51,13 +52,6 @@ export interface M2Config {
   search?: LabelSearch;
   loss: MultiPositiveOptions;
 }
-
-export const DEFAULT_M2: M2Config = {
-  epochs: 5, batchSize: 256, lr: 2e-3, seed: 0,
-  curriculum: { warmupEpochs: 0, startSize: 8, doubleAt: [], maxSize: 8, reclusterEvery: 1000 },
-  kind: 'triplet', tau: 0.05, shortlist: 0,
-  loss: { numPositives: 3, numNegatives: 5, margin: 0.2, tau: 0.1 },
-};
 
 export interface M2EpochLog {
   stage: 'M2';
@@ -99,10 +93,11 @@ export class M2Trainer {
 
   /**
    * docEmb: (N, D) training-document embeddings (dropout on); labelEmb: (L, D) unit label
-   * embeddings (the classifiers' starting point).
+   * embeddings (the classifiers' starting point); cfg: complete, a run's from m2Config
+   * (run-config.ts, the one owner of the defaults).
    */
-  constructor(readonly backend: Backend, readonly Y: CSR, docEmb: Float32Array, private readonly labelEmb: Float32Array, readonly dim: number, cfg: Partial<M2Config> = {}) {
-    this.cfg = { ...DEFAULT_M2, ...cfg, loss: { ...DEFAULT_M2.loss, ...cfg.loss } };
+  constructor(readonly backend: Backend, readonly Y: CSR, docEmb: Float32Array, private readonly labelEmb: Float32Array, readonly dim: number, cfg: M2Config) {
+    this.cfg = { ...cfg, loss: { ...cfg.loss } };
     this.planner = new CurriculumPlanner(this.cfg.curriculum);
     this.W = T.keep(T.tensor(labelEmb, [Y.cols, dim], { backend, requiresGrad: true }));
     // One optimizer, by loss: row-sparse for the pool's triplet, dense for the full softmax.

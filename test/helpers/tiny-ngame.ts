@@ -6,6 +6,7 @@ import type { Dataset } from '../../src/ngame/data';
 import type { Sampler } from '../../src/ngame/samplers';
 import { tokenizeCorpus } from '../../src/ngame/corpus';
 import { M1Trainer, type M1Config } from '../../src/ngame/train-m1';
+import { DEFAULT_RUN, m1Config } from '../../src/ngame/run-config';
 import { Encoder } from '../../src/model/encoder';
 import { Tokenizer } from '../../src/model/tokenizer';
 import { Rng } from '../../src/util/rng';
@@ -29,9 +30,12 @@ export function tinyDataset(): Dataset {
   };
 }
 
-/** An M1 trainer with the sampler on the tiny dataset; with `from`, resumed from its state (same encoder). */
+/**
+ * An M1 trainer with the sampler on the tiny dataset; with `from`, resumed from its state (same
+ * encoder). The run's M1 settings (m1Config), shortened, with loss 'auto' (each sampler's own).
+ */
 export function tinyTrainer(sampler: Sampler, over: Partial<M1Config> = {}, from?: M1Trainer): M1Trainer {
-  const cfg: Partial<M1Config> = { epochs: 2, batchSize: 8, lr: 5e-3, warmupSteps: 2, evalEvery: 0, hardnessDocs: 0, seed: 3, ...over };
+  const cfg: M1Config = { ...m1Config(DEFAULT_RUN), loss: 'auto', epochs: 2, batchSize: 8, lr: 5e-3, warmupSteps: 2, evalEvery: 0, hardnessDocs: 0, seed: 3, ...over };
   if (from) {
     return new M1Trainer(from.ctx, sampler, cfg, { epoch: from.epoch, step: from.env.step, opt: from.opt, rng: from.rng, bank: from.bank.data.slice() });
   }

@@ -18,10 +18,11 @@ import { bagCorpus, type BagCorpus } from '../corpus';
 import { randomBatches, trainableDocuments } from '../batching';
 import { inBatchPlan, RandomInBatchSampler, type BatchPlan, type SamplerEnv } from '../samplers';
 import { M1Trainer, type M1Config } from '../train-m1';
+import { DEFAULT_RUN, m1Config } from '../run-config';
 import { Rng } from '../../util/rng';
 
 /** The run's defaults for the bag encoder's M1 (run-config.ts), InfoNCE on. */
-export const BAG_STEP_M1: Partial<M1Config> = { lr: 5e-3, warmupSteps: 20, epochs: 20, weightDecay: 0.01, clipNorm: 1, loss: 'infonce', infoNCETau: 0.05, evalEvery: 0, hardnessDocs: 0, seed: 0 };
+export const BAG_STEP_M1: M1Config = { ...m1Config(DEFAULT_RUN), epochs: 20, hardnessDocs: 0 };
 export const BAG_STEP_DROPOUT = 0.1;
 
 export interface BagStepData {
