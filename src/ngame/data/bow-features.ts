@@ -85,3 +85,18 @@ export async function readBowFeatures(dir: string, counts: BowRowCounts): Promis
   }
   return { train: l2NormalizeRows(train), test: l2NormalizeRows(test), labels: l2NormalizeRows(labels), files };
 }
+
+/**
+ * Warnings for feature files whose every row is empty (or all zeros): a model trained on them
+ * gets no input for those texts, which trains without an error but learns nothing from them.
+ */
+export function emptyFeatureFiles(f: BowFeatures): string[] {
+  const out: string[] = [];
+  for (const k of ['train', 'test', 'labels'] as const) {
+    const m = f[k];
+    if (m.rows > 0 && m.values.every((v) => v === 0)) {
+      out.push(`${f.files[k]}: every one of its ${m.rows} rows is empty: the bag encoder gets no input for the ${SPLIT_WORDS[k]} (check the file, or train on the texts with features.source "text")`);
+    }
+  }
+  return out;
+}

@@ -41,7 +41,6 @@ function openDecompressed(path: string): Readable {
  */
 export async function forEachLine(path: string, onLine: (line: string, lineNo: number) => void): Promise<LineScan> {
   if (!existsSync(path)) throw new Error(`${path}: file not found`);
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let lineNo = 0;
   // Bytes of a line whose '\n' has not arrived yet, kept as the chunks they came in: joined once,
   // when the '\n' arrives, so a line spanning n chunks costs O(n) copies, not O(n²) (a 200 MB
@@ -52,12 +51,7 @@ export async function forEachLine(path: string, onLine: (line: string, lineNo: n
   let inDeliver = false;
   const deliver = (block: Buffer, final: boolean) => {
     inDeliver = true;
-    let text: string;
-    try {
-      text = decoder.decode(block);
-    } catch {
-      throw new DataFormatError(path, lineNo + badLineOffset(block), 'invalid UTF-8');
-    }
+    let text = decodeUtf8(block, path, lineNo + 1);
     if (lineNo === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
     const parts = text.split('\n');
     const n = final ? parts.length : parts.length - 1; // a block not final ends with '\n' → last part is ''
@@ -90,6 +84,19 @@ export async function forEachLine(path: string, onLine: (line: string, lineNo: n
     return { lines: lineNo, finalNewline: false };
   }
   return { lines: lineNo, finalNewline: true };
+}
+
+/**
+ * `bytes` decoded as strict UTF-8, the one rule for every text ngame reads (data files, and the
+ * texts predict and embed read): invalid bytes are a DataFormatError naming `name` and the line,
+ * counted from `firstLine` (the line `bytes` starts at). A byte-order mark is kept (callers drop it).
+ */
+export function decodeUtf8(bytes: Uint8Array, name: string, firstLine = 1): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new DataFormatError(name, firstLine - 1 + badLineOffset(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), 'invalid UTF-8');
+  }
 }
 
 /** 0-based index (+1) of the first line in `block` that is not valid UTF-8. */

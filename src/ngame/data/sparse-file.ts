@@ -38,10 +38,15 @@ export function parseUint(tok: string, file: string, line: number, what: string)
   return v;
 }
 
-export function parseNumber(tok: string, file: string, line: number, what: string): number {
+/**
+ * A decimal number stored as float32 (every value of these files is): finite as float32, so that
+ * 1e39, which float64 holds but float32 rounds to Infinity, is an error here rather than an
+ * infinite score or a NaN weight much later.
+ */
+export function parseFloat32(tok: string, file: string, line: number, what: string): number {
   if (!NUMBER.test(tok)) throw new DataFormatError(file, line, `${what} '${tok}' is not a number`);
   const v = Number(tok);
-  if (!Number.isFinite(v)) throw new DataFormatError(file, line, `${what} '${tok}' is not finite`);
+  if (!Number.isFinite(Math.fround(v))) throw new DataFormatError(file, line, `${what} '${tok}' is not finite as a float32 (largest magnitude 3.4028235e38)`);
   return v;
 }
 
@@ -80,7 +85,7 @@ export async function readSparseMatrix(path: string): Promise<CSR> {
       }
       const c = parseUint(tok.slice(0, colon), path, no, 'column');
       if (c >= cols) throw new DataFormatError(path, no, `column ${c} >= num_cols ${cols}`);
-      const v = parseNumber(tok.slice(colon + 1), path, no, 'value');
+      const v = parseFloat32(tok.slice(colon + 1), path, no, 'value');
       if (rowCols.length > 0 && c <= rowCols[rowCols.length - 1]) sorted = false;
       rowCols.push(c);
       rowVals.push(v);

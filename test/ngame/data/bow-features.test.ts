@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrFromPairs, csrFromRows, loadDataset, rowSlice, writeLfJson, writeSparseMatrix, writeTexts, type CSR } from '../../../src/ngame/data/index';
+import { csrFromPairs, csrFromRows, emptyFeatureFiles, loadDataset, rowSlice, writeLfJson, writeSparseMatrix, writeTexts, type CSR } from '../../../src/ngame/data/index';
 import { holdOutValidation, runSplit } from '../../../src/ngame/validation';
 
 const root = mkdtempSync(join(tmpdir(), 'ngame-bow-'));
@@ -74,6 +74,17 @@ describe('bag-of-words feature files', () => {
     expect(f.files.labels).toBe(join(dir, 'Y_Xf.txt'));
     expect(Array.from(f.labels.indptr)).toEqual([0, 0, 1, 1]);
     expect(Array.from(f.labels.values)).toEqual([0]);
+  });
+
+  it('a file whose every row is empty or all zeros is named by emptyFeatureFiles; a file with some features is not', async () => {
+    const zeros = csrFromRows(5, [[1], [], [2], []]);
+    zeros.values.fill(0);
+    const dir = makeDataset(4, 2, { 'trn_X_Xf.txt': zeros, 'tst_X_Xf.txt': csrFromRows(5, [[], []]), 'lbl_X_Xf.txt': csrFromRows(5, [[], [1], []]) });
+    const warnings = emptyFeatureFiles((await loadDataset(dir)).features!);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(new RegExp(`^${join(dir, 'trn_X_Xf.txt')}: every one of its 4 rows is empty: .*training documents`));
+    expect(warnings[1]).toMatch(new RegExp(`^${join(dir, 'tst_X_Xf.txt')}: every one of its 2 rows is empty: .*test documents`));
+    expect(emptyFeatureFiles((await loadDataset(makeDataset(4, 2, standard()))).features!)).toEqual([]);
   });
 
   it('absent: features undefined (the key absent), as without this feature; features: false skips them', async () => {

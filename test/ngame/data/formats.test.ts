@@ -140,6 +140,8 @@ describe('bad input names file and line', () => {
     ['wrong header', '2\n0:1.0\n\n', /:1: header must be/],
     ['column >= num_cols', '2 3\n0:1.0\n3:1.0\n', /:3: column 3 >= num_cols 3/],
     ['non-numeric value', '1 3\n0:abc\n', /:2: value 'abc' is not a number/],
+    // Finite as float64, infinite as the float32 it is stored as.
+    ['value beyond float32', '2 3\n0:1.0\n1:0.5 2:-1e39\n', /:3: value '-1e39' is not finite as a float32/],
     ['non-numeric column', '1 3\nx:1\n', /:2: column 'x' is not a non-negative integer/],
     ['duplicate column', '1 5\n2:1 4:1 2:1\n', /:2: column 2 appears twice/],
     ['extra field', '1 5\n2:1:3\n', /:2: expected 'col:value'/],
