@@ -22,6 +22,8 @@ import { writeFileAtomic } from '../../util/fs';
 import type { RunConfig } from '../run-config';
 import { BANK_FILE, BANK_PREV, CHECKPOINT_DIR, CONFIG_FILE, LABELS_FILE, LOG_FILE, MANIFEST, METRICS_FILE, MODEL_FILE, RUN_FILES } from './layout';
 import { isFinished } from './log';
+import { lockConflict, writableConflict } from './lock';
+import type { DatasetRecord } from './dataset';
 import { encodeSafetensors, readSafetensors, type SafeTensor, type SafetensorsFile } from '../../model/safetensors';
 
 interface FileRecord {
@@ -35,6 +37,8 @@ interface Manifest {
   format: 'ngame-run';
   version: 1;
   files: Record<string, FileRecord>;
+  /** The dataset the run was trained on (dataset.ts; absent in runs written before 2026-12-07). */
+  dataset?: DatasetRecord;
 }
 
 // ---- claiming a directory ----
@@ -50,16 +54,29 @@ export function runDirState(dir: string): RunDirState {
   return { kind: finished ? 'finished' : files.includes(latest) ? 'unfinished' : 'started', files };
 }
 
+/**
+ * What `dir` holds and what to do with it: the one wording of each state, used by every command
+ * that meets it (train with or without --resume, eval, predict, embed, and the message of a
+ * training stopped by a signal), so that no two of them give different advice.
+ */
+export function runDirAdvice(dir: string, st: RunDirState = runDirState(dir)): string {
+  if (st.kind === 'none') return `${dir} holds no run: train one with 'ngame train --out ${dir}'`;
+  const has = `(${st.files.join(', ')})`;
+  const flags = 'and the flags it was started with';
+  if (st.kind === 'finished') return `${dir} holds a finished run ${has}: pass --force to replace it with a new run, or --resume to continue its training`;
+  if (st.kind === 'unfinished') return `${dir} holds an unfinished run ${has}: continue it with --resume ('ngame train --resume --out ${dir}' ${flags}), or pass --force to replace it with a new run`;
+  return `${dir} holds a run stopped before its first checkpoint ${has}: there is nothing to resume; start it again with --force ('ngame train --force --out ${dir}' ${flags})`;
+}
+
 /** Why a run may not start in `dir`, or null. Read-only. */
 export function runDirConflict(dir: string, opts: { resume?: boolean; force?: boolean }): string | null {
   if (opts.resume && opts.force) return '--force and --resume exclude each other: --resume continues the run in the directory, --force replaces it';
-  if (opts.resume || opts.force) return null;
+  const unavailable = lockConflict(dir) ?? writableConflict(dir);
+  if (unavailable) return unavailable;
   const st = runDirState(dir);
-  if (st.kind === 'none') return null;
-  const has = `(${st.files.join(', ')})`;
-  if (st.kind === 'finished') return `${dir} holds a finished run ${has}: pass --force to replace it with a new run, or --resume to continue its training`;
-  if (st.kind === 'unfinished') return `${dir} holds an unfinished run ${has}: continue it with --resume, or pass --force to replace it with a new run`;
-  return `${dir} holds a run that saved no checkpoint ${has}: pass --force to replace it with a new run`;
+  if (opts.resume) return st.kind === 'none' || st.kind === 'started' ? `--resume: no checkpoint in ${join(dir, CHECKPOINT_DIR)}: ${runDirAdvice(dir, st)}` : null;
+  if (opts.force || st.kind === 'none') return null;
+  return runDirAdvice(dir, st);
 }
 
 /** Throws runDirConflict's reason, if any. */
@@ -70,9 +87,10 @@ export function checkRunDirFree(dir: string, opts: { resume?: boolean; force?: b
 
 /**
  * Claims `dir` for a run whose configuration and data have been validated: creates it, removes
- * the previous run's files when forced, and stores the label texts (predict needs no dataset).
+ * the previous run's files when forced, and stores the label texts (predict needs no dataset)
+ * and, when given, the record of the dataset (dataset.ts; a resumed run keeps the one it has).
  */
-export function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boolean }, labelTexts: string[]): void {
+export function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boolean }, labelTexts: string[], dataset?: DatasetRecord): void {
   checkRunDirFree(dir, opts);
   mkdirSync(dir, { recursive: true });
   if (opts.force) for (const f of RUN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
@@ -80,6 +98,7 @@ export function prepareRunDir(dir: string, opts: { resume?: boolean; force?: boo
   if (!opts.resume || !readManifest(dir)?.files[LABELS_FILE]) {
     writeRunFile(dir, LABELS_FILE, [Buffer.from(labelTexts.map((t) => JSON.stringify(t) + '\n').join(''), 'utf8')]);
   }
+  if (dataset && !readManifest(dir)?.dataset) updateManifest(dir, (_, m) => void (m.dataset = dataset));
 }
 
 /** Writes `dir`/config.json atomically. */
@@ -106,9 +125,9 @@ export function readManifest(dir: string): Manifest | null {
   return m;
 }
 
-function updateManifest(dir: string, change: (files: Record<string, FileRecord>) => void): void {
+function updateManifest(dir: string, change: (files: Record<string, FileRecord>, manifest: Manifest) => void): void {
   const m = readManifest(dir) ?? { format: 'ngame-run', version: 1, files: {} };
-  change(m.files);
+  change(m.files, m);
   writeFileAtomic(join(dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
 }
 

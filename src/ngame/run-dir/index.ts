@@ -2,6 +2,8 @@
 // holds (files.ts), its typed log (log.ts), reopening a finished run (saved.ts) and its HNSW graphs (indexes.ts).
 export * from './layout';
 export * from './files';
+export * from './lock';
+export * from './dataset';
 export * from './log';
 export * from './saved';
 export * from './indexes';

@@ -13,6 +13,7 @@
 //   index.clf.hnsw       and the one over the M2 classifiers (ann/hnsw-io.ts format)
 //   manifest.json        size and sha256 of the model, the bank(s), the label texts and the graphs
 //   metrics.json         the final record again: M1, M2 and fused test metrics, device, timings
+//   run.lock             while a training writes the directory: its pid (lock.ts)
 import { join } from 'node:path';
 
 export const CONFIG_FILE = 'config.json';
@@ -25,6 +26,8 @@ export const LABELS_FILE = 'labels.jsonl';
 export const MODEL_FILE = 'model.safetensors';
 export const BANK_FILE = 'bank.safetensors';
 export const BANK_PREV = 'bank.prev.safetensors';
+/** Held by the one training that writes the directory (lock.ts); not a run file: --force leaves it. */
+export const LOCK_FILE = 'run.lock';
 /** The HNSW graphs of a run searched through HNSW: over the label embeddings, over the classifiers. */
 export const INDEX_EMB = 'index.emb.hnsw';
 export const INDEX_CLF = 'index.clf.hnsw';

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../../tensor';
-import { readModel } from './files';
+import { readModel, runDirAdvice, runDirState } from './files';
+import { lockConflict } from './lock';
 import { checkpointDir, CONFIG_FILE, MODEL_FILE } from './layout';
 import type { TextEncoder } from '../../model/text-encoder';
 import { bagCorpus, featurize, type Corpus, type Featurizer } from '../corpus';
@@ -29,8 +30,13 @@ export interface SavedRun {
 export function openRun(dir: string, backend: Backend): SavedRun {
   const need = (f: string) => {
     const p = join(dir, f);
-    if (!existsSync(p)) throw new Error(`${dir} is not a finished run directory: ${f} is missing (run 'ngame train --out ${dir}' first)`);
-    return p;
+    if (existsSync(p)) return p;
+    // What the directory holds instead, in the words train uses for it (files.ts, lock.ts).
+    const st = runDirState(dir);
+    const busy = lockConflict(dir);
+    if (busy) throw new Error(`${dir} is not a finished run: ${busy}`);
+    if (st.kind === 'finished') throw new Error(`${dir} holds a finished run, but its ${f} is missing`);
+    throw new Error(`${dir} is not a finished run: ${runDirAdvice(dir, st)}`);
   };
   const config = readRunConfig(need(CONFIG_FILE));
   need(MODEL_FILE);
@@ -49,9 +55,15 @@ export function openRun(dir: string, backend: Backend): SavedRun {
   };
 }
 
-/** The test documents of `data` as the run's encoder reads them (its feature files' rows, or featurized texts). */
-export function testCorpus(run: SavedRun, data: Dataset): Corpus {
-  if (run.featurizer.kind !== 'files') return featurize(run.featurizer, data.testTexts);
+/**
+ * The training documents, test documents or labels of `data` as the run's encoder reads them:
+ * its feature files' rows for a run trained on bag-of-words feature files, else the featurized texts.
+ */
+export function runCorpus(run: SavedRun, data: Dataset, rows: 'train' | 'test' | 'labels'): Corpus {
+  if (run.featurizer.kind !== 'files') return featurize(run.featurizer, rows === 'train' ? data.trainTexts : rows === 'test' ? data.testTexts : data.labelTexts);
   if (!data.features) throw new Error(`${run.dir} was trained on bag-of-words feature files, and ${data.dir} has none`);
-  return bagCorpus(data.features.test);
+  return bagCorpus(data.features[rows]);
 }
+
+/** The test documents of `data` as the run's encoder reads them (eval; the package's API). */
+export const testCorpus = (run: SavedRun, data: Dataset): Corpus => runCorpus(run, data, 'test');
