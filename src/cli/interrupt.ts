@@ -9,12 +9,16 @@
 import { constants } from 'node:os';
 import type { Reporter } from '../ngame/run';
 
-const TRAIN_HINT = 'continue the run with the same command and --resume';
+/** What a training stopped after its first checkpoint keeps (train adds: --resume; compare: run it again). */
+export const KEPT = 'the run directory keeps the checkpoint of the last finished M1 epoch';
 
 export class Interrupted extends Error {
-  /** `hint`: how to continue (train: add --resume; compare: run the same command again). */
-  constructor(readonly signal: NodeJS.Signals, hint = TRAIN_HINT) {
-    super(`stopped by ${signal}: the run directory keeps the checkpoint of the last finished M1 epoch; ${hint}`);
+  /**
+   * `what`: what the run directory keeps and how to continue; a train stopped before its first
+   * checkpoint says instead what run-dir's runDirAdvice says of such a directory.
+   */
+  constructor(readonly signal: NodeJS.Signals, what = `${KEPT}; continue the run with the same command and --resume`) {
+    super(`stopped by ${signal}: ${what}`);
   }
   /** 128 + the signal number, as a shell reports a process ended by that signal. */
   get exitCode(): number {
@@ -46,6 +50,7 @@ export function stopOnSignals(rep: Reporter): StopWatch {
   return {
     reporter: {
       info: (msg) => rep.info(msg),
+      warn: (msg) => (rep.warn ?? rep.info)(msg),
       progress(label, done, total, extra) {
         if (got) throw new Interrupted(got);
         rep.progress(label, done, total, extra);

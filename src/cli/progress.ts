@@ -19,6 +19,10 @@ export function consoleReporter(quiet: boolean): Reporter {
       clear();
       console.error(msg);
     },
+    warn(msg) {
+      clear();
+      console.error(`warning: ${msg}`); // also with --quiet
+    },
     progress(l, done, total, extra = '') {
       if (quiet) return;
       const now = performance.now();

@@ -263,8 +263,10 @@ export function readRunConfig(file: string): RunConfig {
  * The fields a resumed run must share with the run it continues: they fix the data split, the
  * tokenizer and the encoder saved in the checkpoint. Everything else (epochs, learning rate,
  * batch size, curriculum, sampler, M2, β) may change on --resume and applies from there on.
+ * The dataset is compared by content, not by path (run-dir/dataset.ts), so a dataset that moved
+ * resumes with --data at its new place.
  */
-const RESUME_FIXED = ['data', 'text', 'pretrained', 'encoder.kind', 'features.source', 'features.ngrams', 'features.minDf', 'features.maxVocab', 'vocabSize', 'maxLen', 'encoder.dim', 'encoder.layers', 'encoder.heads', 'encoder.ffn', 'encoder.layout', 'valFraction', 'seed'] as const;
+const RESUME_FIXED = ['text', 'pretrained', 'encoder.kind', 'features.source', 'features.ngrams', 'features.minDf', 'features.maxVocab', 'vocabSize', 'maxLen', 'encoder.dim', 'encoder.layers', 'encoder.heads', 'encoder.ffn', 'encoder.layout', 'valFraction', 'seed'] as const;
 
 /** Throws, naming the first field and `savedFile`, if `next` cannot continue the run saved as `saved`. */
 export function checkResumable(saved: RunConfig, next: RunConfig, savedFile: string): void {

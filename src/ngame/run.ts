@@ -11,7 +11,7 @@ import type { Backend } from '../tensor';
 import { WebGpuBackend } from '../tensor/webgpu/backend';
 import { saveTraining } from '../model/checkpoint';
 import { hasCheckpoint } from '../model/checkpoint-io';
-import { loadDataset, type Dataset } from './data';
+import { emptyFeatureFiles, loadDataset, type Dataset } from './data';
 import type { Corpus } from './corpus';
 import type { TextEncoder } from '../model/text-encoder';
 import type { Metrics } from './metrics';
@@ -26,7 +26,7 @@ import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, checkResumable, m1Config, m2Config, readRunConfig, type RunConfig } from './run-config';
 import { chooseBeta, runSplit, type BetaPoint, type ValidationSet } from './validation';
 import {
-  appendLogRecord, checkpointDir, checkRunDirFree, CONFIG_FILE, dropPreviousBank, loggedM1Seconds, prepareRunDir, readBank,
+  appendLogRecord, checkpointDir, checkRunDataset, checkRunDirFree, CONFIG_FILE, datasetRecord, dropPreviousBank, lockRunDir, loggedM1Seconds, prepareRunDir, readBank,
   writeBank, writeFinalRecord, writeModel, writeRunConfig, writeRunIndexes, type FinalRecord,
 } from './run-dir';
 import { checkTensorSizes, preflightRun } from './preflight';
@@ -42,6 +42,8 @@ export interface Reporter {
    * loop a turn, which a run on the cpu backend otherwise never does, so signals get handled.
    */
   safePoint?(): Promise<void>;
+  /** What the user must see even with --quiet (a stale lock taken over, feature files without features); info when absent. */
+  warn?(msg: string): void;
 }
 
 export const silentReporter: Reporter = { info: () => {}, progress: () => {} };
@@ -91,8 +93,21 @@ interface Prepared {
   writeConfig(): void;
 }
 
-/** Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint. */
+/**
+ * Trains and evaluates one run into `outDir`. With `resume`, continues M1 from its checkpoint.
+ * Holds the directory's lock (run-dir/lock.ts) from before anything is read until the end.
+ */
 export async function runTraining(config: RunConfig, outDir: string, rep: Reporter = silentReporter, opts: { resume?: boolean; force?: boolean; backend?: Backend } = {}): Promise<RunResult> {
+  const lock = lockRunDir(outDir);
+  if (lock.stale) (rep.warn ?? rep.info)(`${outDir}: took over the lock of pid ${lock.stale.pid} (started ${lock.stale.started}), which no longer runs`);
+  try {
+    return await trainAndSave(config, outDir, rep, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainAndSave(config: RunConfig, outDir: string, rep: Reporter, opts: { resume?: boolean; force?: boolean; backend?: Backend }): Promise<RunResult> {
   const t0 = performance.now();
   const p = await prepare(checkConfig(config), outDir, rep, opts);
   const m1 = await trainM1(p, rep);
@@ -128,6 +143,7 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
   const backend = opts.backend ?? (await openBackend(cfg.device));
   rep.info(`device: ${backend.name} — ${backend.deviceName}`);
   const full = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
+  if (resuming) checkRunDataset(outDir, full, { training: true }); // by content: the dataset may have moved
   rep.info(`data: ${full.name}: ${full.trainTexts.length} train, ${full.testTexts.length} test documents, ${full.labelTexts.length} labels`);
   const { data, val } = runSplit(full, cfg);
   if (val) rep.info(`validation: ${val.ids.length} training documents held out of M1 and M2 to choose β`);
@@ -146,13 +162,14 @@ async function prepare(cfg: RunConfig, outDir: string, rep: Reporter, opts: { re
     model = freshModel(cfg, data, backend);
     rep.info(model.origin);
   }
+  if (model.featurizer.kind === 'files') for (const w of emptyFeatureFiles(full.features!)) (rep.warn ?? rep.info)(w);
   checkTensorSizes(cfg, model.encoder, data.labelTexts.length, backend); // before any training
   const corpora = makeCorpora(model, data, val);
   const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, { ...cfg.mining, search: runSearch(cfg) });
   const ctx = { data, encoder: model.encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test };
   const m1 = new M1Trainer(ctx, sampler, m1Config(cfg), resume);
 
-  prepareRunDir(outDir, opts, full.labelTexts);
+  prepareRunDir(outDir, opts, full.labelTexts, datasetRecord(full));
   const writeConfig = () => writeRunConfig(outDir, cfg);
   // A resumed run records its config only with its first new checkpoint, so a resume that fails
   // before one leaves the saved run as it was.

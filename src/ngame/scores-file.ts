@@ -13,20 +13,26 @@ import { readSparseMatrix, writeSparseMatrix } from './data';
 import { computeMetrics, type Metrics } from './metrics';
 import { compareRanked } from '../util/topk';
 
-/** Writes `scores` (documents × labels) atomically, each row best first (the one top-k order); .gz / .br compress. */
-export function writeScores(path: string, scores: CSR): void {
-  const indices = new Int32Array(scores.indices.length);
-  const values = new Float32Array(scores.values.length);
+/**
+ * Writes `scores` (documents × labels) atomically, each row best first (the one top-k order) and,
+ * with `k`, cut to its k best (fused scores hold the union of two top-K lists: up to 2K per row);
+ * .gz / .br compress.
+ */
+export function writeScores(path: string, scores: CSR, k = Infinity): void {
+  const indptr = new Int32Array(scores.rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
   for (let r = 0; r < scores.rows; r++) {
     const a = scores.indptr[r];
     const order = Array.from({ length: scores.indptr[r + 1] - a }, (_, j) => a + j);
     order.sort((x, y) => compareRanked(scores.values[x], scores.indices[x], scores.values[y], scores.indices[y]));
-    order.forEach((src, j) => {
-      indices[a + j] = scores.indices[src];
-      values[a + j] = scores.values[src];
-    });
+    for (const src of order.slice(0, k)) {
+      indices.push(scores.indices[src]);
+      values.push(scores.values[src]);
+    }
+    indptr[r + 1] = indices.length;
   }
-  writeSparseMatrix(path, { ...scores, indices, values });
+  writeSparseMatrix(path, { rows: scores.rows, cols: scores.cols, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) });
 }
 
 /**

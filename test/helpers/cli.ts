@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Rng } from '../../src/util/rng';
+import { TfidfVectorizer } from '../../src/model/tokenizer/tfidf';
+import { writeSparseMatrix } from '../../src/ngame/data';
 
 export const bin = join(__dirname, '../../bin/ngame.mjs');
 
@@ -15,7 +17,7 @@ export interface CliResult {
 }
 
 /** Starts `ngame args...`; `done` resolves when it exits. */
-export function start(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function start(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [bin, ...args], { timeout: 240_000, env: { ...process.env, ...opts.env } });
   let out = '';
   let err = '';
@@ -30,7 +32,7 @@ export function start(args: string[], opts: { input?: string; env?: Record<strin
 }
 
 /** Runs `ngame args...` to its end. */
-export function ngame(args: string[], input?: string): Promise<CliResult> {
+export function ngame(args: string[], input?: string | Buffer): Promise<CliResult> {
   return start(args, { input }).done;
 }
 
@@ -51,6 +53,19 @@ export function writeTinyDataset(root: string): void {
   write('trn', docs(48));
   write('tst', docs(16));
   writeFileSync(join(root, 'Y.txt'), labels.join('\n') + '\n');
+}
+
+/**
+ * Bag-of-words feature files (trn_X_Xf.txt, tst_X_Xf.txt, lbl_X_Xf.txt) for the tiny dataset in
+ * `root`: the TF-IDF rows of its texts, as the XC repository ships precomputed features.
+ */
+export function writeTinyFeatures(root: string): void {
+  const read = (name: string) => readFileSync(join(root, name), 'utf8').split('\n').slice(0, -1);
+  const [trn, tst, lbl] = [read('trn_X.txt'), read('tst_X.txt'), read('Y.txt')];
+  const tfidf = new TfidfVectorizer().fit([...trn, ...lbl]);
+  writeSparseMatrix(join(root, 'trn_X_Xf.txt'), tfidf.transform(trn));
+  writeSparseMatrix(join(root, 'tst_X_Xf.txt'), tfidf.transform(tst));
+  writeSparseMatrix(join(root, 'lbl_X_Xf.txt'), tfidf.transform(lbl));
 }
 
 /** A run that trains in about a second on the cpu backend (with `data` added). */

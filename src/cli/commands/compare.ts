@@ -7,7 +7,7 @@ import { hasRunConfig, isFinished, runDirState } from '../../ngame/run-dir';
 import { SAMPLER_NAMES } from '../../ngame/samplers';
 import { writeReport } from '../../ngame/report/report';
 import { consoleReporter } from '../progress';
-import { Interrupted, stopOnSignals } from '../interrupt';
+import { Interrupted, KEPT, stopOnSignals } from '../interrupt';
 import { closeGpu } from '../../kernels/webgpu/device';
 import { buildConfig, parseFlags } from './train';
 
@@ -78,7 +78,7 @@ export const compareCommand: Command = {
         }
       }
     } catch (e) {
-      if (e instanceof Interrupted) throw new Interrupted(e.signal, 'run the same command again to continue the comparison from it');
+      if (e instanceof Interrupted) throw new Interrupted(e.signal, `${KEPT}; run the same command again to continue the comparison from it`);
       throw e;
     } finally {
       stop.dispose();

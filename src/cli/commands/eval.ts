@@ -3,13 +3,12 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { parseCli, parseDevice, parseSearch, requirePath } from '../args';
 import { writeScores } from '../../ngame/scores-file';
-import { loadDataset } from '../../ngame/data';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments, testMetrics } from '../../ngame/inference';
 import { formatComparisonTable } from '../../ngame/metrics';
 import { openBackend } from '../../ngame/run';
 import { runSplit } from '../../ngame/validation';
-import { openRun, openRunIndexes, testCorpus } from '../../ngame/run-dir';
+import { loadRunDataset, openRun, openRunIndexes, testCorpus } from '../../ngame/run-dir';
 import { runSearch } from '../../ngame/label-search';
 import { closeGpu } from '../../kernels/webgpu/device';
 
@@ -19,15 +18,17 @@ Re-encodes the test documents with the run's encoder and prints P@k, nDCG@k and 
 (k = 1, 3, 5; filter pairs removed) for the label-embedding scores (M1), the classifier
 scores (M2) and their fusion β·clf + (1 − β)·emb.
 
-  --data DIR     dataset directory (default: the one the run was trained on)
+  --data DIR     dataset directory (default: the one the run was trained on); it must hold the
+                 run's labels (their count and texts are checked before any work)
   --beta X       fusion weight (default: the run's)
   --device D     auto | cpu | webgpu
   --search S     exact | hnsw | auto (default: the run's); hnsw: NGAME's dual shortlist through the
                  run's saved HNSW graphs (rebuilt, with a message, when missing or corrupt)
   --json         JSON output
-  --write-scores FILE   also write the test scores (the run's top-K labels of each test
-                 document, before filtering) to FILE in the Extreme Classification Repository's
-                 sparse format ('ngame metrics FILE' and pyxclib read it; docs/data.md)
+  --write-scores FILE   also write the test scores (exactly the run's top-K labels of each test
+                 document, K = its topK, 100 by default; before filtering) to FILE in the Extreme
+                 Classification Repository's sparse format ('ngame metrics FILE' and pyxclib read it;
+                 docs/data.md)
   --scores-of S  which scores --write-scores writes: m1, m2 or fused (default fused; m1 for a
                  run without M2)
 
@@ -58,7 +59,9 @@ export const evalCommand: Command = {
       const backend = await openBackend(device);
       const run = openRun(positionals[0], backend);
       // The run's own training split: propensities (PSP) come from the labels it trained on.
-      const { data } = runSplit(await loadDataset(values.data ?? run.config.data ?? undefined, { text: run.config.text }), run.config);
+      // Checked against the run's record (label count and texts) before the test set is encoded.
+      const full = await loadRunDataset(run.dir, run.config, values.data, { labelRows: run.labelEmb.length / run.dim });
+      const { data } = runSplit(full, run.config);
       const testEmb = await embedCorpus(run.encoder, testCorpus(run, data));
       const b = beta ?? run.beta;
       const search = { ...runSearch(run.config), mode: searchMode ?? run.config.search };
@@ -72,7 +75,7 @@ export const evalCommand: Command = {
       const file = values['write-scores'];
       if (file !== undefined) {
         if (scoresOf === 'm2' && !scores.clf) throw new Error(`--scores-of m2: ${positionals[0]} has no M2 classifiers`);
-        writeScores(file, scoresOf === 'm1' ? scores.emb : scoresOf === 'm2' ? scores.clf! : scores.fused);
+        writeScores(file, scoresOf === 'm1' ? scores.emb : scoresOf === 'm2' ? scores.clf! : scores.fused, run.config.topK);
       }
       console.log(values.json ? JSON.stringify(rows) : formatComparisonTable(rows));
       if (file !== undefined && !values.json) console.log(`\nwrote the ${scoresOf ?? (scores.clf ? 'fused' : 'm1')} test scores to ${file}`);

@@ -6,12 +6,12 @@ import { parseCli, requirePath } from '../args';
 import { loadDataset } from '../../ngame/data';
 import { formatComparisonTable, formatMetricsTable } from '../../ngame/metrics';
 import { readRunConfig } from '../../ngame/run-config';
-import { CONFIG_FILE } from '../../ngame/run-dir';
+import { CONFIG_FILE, loadRunDataset } from '../../ngame/run-dir';
 import { runSplit } from '../../ngame/validation';
 import { readScores, scoreMetrics } from '../../ngame/scores-file';
 import { parseTextFlag } from './data-stats';
 
-const help = `usage: ngame metrics SCORES [--data DIR | --run RUN_DIR] [--text short|long] [-K N] [--A X] [--B X] [--json]
+const help = `usage: ngame metrics SCORES [--data DIR] [--run RUN_DIR] [--text short|long] [-K N] [--A X] [--B X] [--json]
 
 Reads SCORES, a score file in the Extreme Classification Repository's sparse format (a header
 'num_rows num_labels', then one line per test document of 'label:score' pairs; plain, .gz or
@@ -21,7 +21,8 @@ pyxclib and other XC models read and write it, and prints P@k, nDCG@k, PSP@k, PS
 are removed from the predictions before ranking, and the inverse propensities come from its
 training labels. Its rows must be the test documents, its columns the labels.
 
-  --data DIR        dataset directory (default: the embedded FOLDOC-XRef-8K)
+  --data DIR        dataset directory (default: the embedded FOLDOC-XRef-8K); with --run, the
+                    run's dataset at another place (checked against the run's labels)
   --run RUN_DIR     take the dataset and the training split from this run instead: a run with
                     --val-fraction computes propensities on the documents it trained on, so
                     this reproduces its 'ngame eval' numbers exactly
@@ -53,23 +54,16 @@ export const metricsCommand: Command = {
       A: { type: 'string' }, B: { type: 'string' }, json: { type: 'boolean' },
     }, true);
     if (positionals.length !== 1) throw new UsageError(`expected exactly one SCORES file, got ${positionals.length}`);
-    if (values.data !== undefined && values.run !== undefined) throw new UsageError('give --data or --run, not both');
     requirePath(positionals[0], 'SCORES', 'file');
     requirePath(values.data, '--data', 'dir');
     requirePath(values.run, '--run', 'dir');
     const K = positive(values.K, '-K', true) ?? 5;
     const A = positive(values.A, '--A', false);
     const B = positive(values.B, '--B', false);
-    let text = parseTextFlag(values.text);
-    let dataDir = values.data;
-    let split = { valFraction: 0, seed: 0 };
-    if (values.run !== undefined) {
-      const cfg = readRunConfig(join(values.run, CONFIG_FILE));
-      dataDir = cfg.data ?? undefined;
-      text = cfg.text;
-      split = cfg;
-    }
-    const { data } = runSplit(await loadDataset(dataDir, { text }), split);
+    const text = parseTextFlag(values.text);
+    const cfg = values.run !== undefined ? readRunConfig(join(values.run, CONFIG_FILE)) : null;
+    const full = cfg ? await loadRunDataset(values.run!, cfg, values.data) : await loadDataset(values.data, { text });
+    const { data } = runSplit(full, cfg ?? { valFraction: 0, seed: 0 });
     const file = positionals[0];
     const scores = await readScores(file, { rows: data.testY.rows, cols: data.testY.cols, what: `the test set of ${data.name}` });
     const metrics = scoreMetrics(scores, data, { K, A, B });

@@ -4,12 +4,11 @@ import { UsageError } from '../command';
 import { parseCli, parseDevice, parseSearch, requirePath } from '../args';
 import { readInputTexts } from '../input';
 import { writeScores } from '../../ngame/scores-file';
-import { loadDataset } from '../../ngame/data';
 import { featurize } from '../../ngame/corpus';
 import { embedCorpus } from '../../ngame/embed';
 import { scoreDocuments } from '../../ngame/inference';
 import { openBackend } from '../../ngame/run';
-import { openRun, openRunIndexes, readRunLabels } from '../../ngame/run-dir';
+import { loadRunDataset, openRun, openRunIndexes, readRunLabels } from '../../ngame/run-dir';
 import { runSearch } from '../../ngame/label-search';
 import { closeGpu } from '../../kernels/webgpu/device';
 
@@ -17,8 +16,13 @@ const help = `usage: ngame predict RUN_DIR [--input FILE] [-k N] [--json] [--sco
 
 Reads one text per line (from --input, or standard input) and prints the k best labels of each
 by the run's fused score (embedding and classifier scores; embeddings only if M2 did not run).
+Every input line gets its output row, blank lines too (a blank line is the empty text: its
+embedding is the encoder's empty-bag answer, docs/encoders.md), so row i of --json and --scores
+is line i; input with no text at all is refused. The input must be UTF-8 (a byte-order mark and
+CRLF line ends are accepted): invalid bytes are an error naming the line, as in a dataset.
 
   --input FILE   texts, one per line (default: standard input)
+  --data DIR     the run's dataset, for a run without labels.jsonl whose dataset moved
   -k N           labels per text (default 5)
   --json         one JSON object per line: { text, labels: [{ id, text, score }] }
   --scores FILE  also write the k best labels of each text, with their scores, to FILE in the
@@ -28,7 +32,8 @@ by the run's fused score (embedding and classifier scores; embeddings only if M2
                  run's saved HNSW graphs (rebuilt, with a message, when missing or corrupt)
 
 The label texts come from the run directory (labels.jsonl), so a run can be moved and used
-without its dataset (runs trained before it existed read them from their dataset).
+without its dataset (runs trained before it existed read them from their dataset: --data DIR
+names it when it moved).
 
 examples:
   echo "a compiler for a functional language" | ngame predict runs/ngame
@@ -40,10 +45,11 @@ export const predictCommand: Command = {
   help,
   async run(argv) {
     const { values, positionals } = parseCli(argv, {
-      input: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' }, scores: { type: 'string' }, search: { type: 'string' },
+      input: { type: 'string' }, data: { type: 'string' }, k: { type: 'string', short: 'k' }, json: { type: 'boolean' }, device: { type: 'string' }, scores: { type: 'string' }, search: { type: 'string' },
     }, true);
     if (positionals.length !== 1) throw new UsageError('expected exactly one RUN_DIR');
     requirePath(positionals[0], 'RUN_DIR', 'dir');
+    requirePath(values.data, '--data', 'dir');
     const k = Number(values.k ?? 5);
     if (values.k?.trim() === '' || !Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a positive integer, got "${values.k}"`);
     const device = parseDevice(values.device);
@@ -52,7 +58,7 @@ export const predictCommand: Command = {
     try {
       const backend = await openBackend(device);
       const run = openRun(positionals[0], backend);
-      const labelTexts = readRunLabels(run.dir) ?? (await loadDataset(run.config.data ?? undefined, { text: run.config.text })).labelTexts;
+      const labelTexts = readRunLabels(run.dir) ?? (await loadRunDataset(run.dir, run.config, values.data, { labelRows: run.labelEmb.length / run.dim })).labelTexts;
       if (labelTexts.length !== run.labelEmb.length / run.dim) {
         throw new Error(`${run.dir}: ${labelTexts.length} label texts but ${run.labelEmb.length / run.dim} label embeddings`);
       }

@@ -2,10 +2,9 @@
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { parseCli, requirePath } from '../args';
-import { hasCheckpoint } from '../../model/checkpoint-io';
-import { stopOnSignals } from '../interrupt';
+import { Interrupted, stopOnSignals } from '../interrupt';
 import { readJsonFile } from '../../util/json';
-import { checkpointDir, runDirConflict } from '../../ngame/run-dir';
+import { runDirAdvice, runDirConflict, runDirState, RunDirUnavailable } from '../../ngame/run-dir';
 import { DEFAULT_RUN, mergeConfig, overlayConfig, type RunConfig } from '../../ngame/run-config';
 import { configLeaves, formatSetting, parseSettings } from '../../ngame/config-settings';
 import { runTraining } from '../../ngame/run';
@@ -230,7 +229,6 @@ export const trainCommand: Command = {
     const dirOpts = { resume: values.resume === true, force: values.force === true };
     const conflict = runDirConflict(out, dirOpts);
     if (conflict) throw new UsageError(conflict, false);
-    if (dirOpts.resume && !hasCheckpoint(checkpointDir(out))) throw new UsageError(`--resume: no checkpoint in ${checkpointDir(out)}: nothing to continue (train without --resume)`, false);
     const stop = stopOnSignals(consoleReporter(values.quiet === true));
     try {
       const r = await runTraining(cfg, out, stop.reporter, dirOpts);
@@ -246,6 +244,12 @@ export const trainCommand: Command = {
         console.log(`\n${r.device}; ${r.seconds.total.toFixed(0)} s; peak RSS ${formatBytes(r.peakRssBytes)}. Run directory: ${out}`);
       }
       return 0;
+    } catch (e) {
+      // Stopped before the first checkpoint: there is nothing to --resume; say what to do instead.
+      const st = e instanceof Interrupted ? runDirState(out) : null;
+      if (st?.kind === 'started') throw new Interrupted((e as Interrupted).signal, runDirAdvice(out, st));
+      if (e instanceof RunDirUnavailable) throw new UsageError(e.message, false); // taken between the check above and the lock
+      throw e;
     } finally {
       stop.dispose();
       await closeGpu();
