@@ -69,7 +69,7 @@ describe('a run stopped before its first checkpoint, and a second training into 
     expect(advice(plain.err)).toBe(said);
     const ev = await ngame(['eval', out, '--device', 'cpu']);
     expect(ev.code).toBe(1);
-    expect(ev.err).toContain(`${out} is not a finished run: ${said}`);
+    expect(ev.err).toContain(`${out} is not a finished run (model.safetensors is missing): ${said}`);
   });
 
   it('SIGKILL leaves a stale lock: the same advice, and --force takes the lock over, saying whose it was', async () => {

@@ -44,9 +44,11 @@ with the chosen negative sampler), then M2 (per-label classifiers), then evaluat
 embedding, classifier and fused scores on the test set. Writes config.json, log.jsonl (one line
 per epoch), checkpoint/, bank.safetensors, model.safetensors, labels.jsonl, manifest.json and
 metrics.json into --out. An --out that already holds a run is refused (before anything is
-written) unless --resume continues it or --force replaces it. SIGINT or SIGTERM (Ctrl-C) stops
-the training after the current step, keeping the checkpoint of the last finished M1 epoch
-(exit code 130 / 143); --resume continues from it.
+written) unless --resume continues it or --force replaces it; one training at a time writes an
+--out (it holds --out/run.lock with its pid; a second is refused naming it; the lock of a killed
+training is taken over with a warning). SIGINT or SIGTERM (Ctrl-C) stops the training after the
+current step, keeping the checkpoint of the last finished M1 epoch (exit code 130 / 143);
+--resume continues from it (stopped before the first checkpoint: nothing to resume, --force).
 
 flags:
   --config FILE        JSON file with any RunConfig fields (--set and the flags below override it)
@@ -84,7 +86,8 @@ flags:
   --device auto|cpu|webgpu   (default auto: WebGPU when an adapter exists)
   --out DIR            run directory (default runs/<sampler>)
   --resume             continue M1 from the checkpoint in --out (data, tokenizer and encoder
-                       settings must match the saved run; epochs, learning rate, sampler may change)
+                       settings must match the saved run; epochs, learning rate, sampler may change;
+                       the dataset is compared by content: if it moved, give --data at its new place)
   --force              replace the run in --out with a new one (its files are removed only once
                        the new configuration and data have been checked)
   --quiet              no progress output

@@ -34,9 +34,9 @@ export function openRun(dir: string, backend: Backend): SavedRun {
     // What the directory holds instead, in the words train uses for it (files.ts, lock.ts).
     const st = runDirState(dir);
     const busy = lockConflict(dir);
-    if (busy) throw new Error(`${dir} is not a finished run: ${busy}`);
+    if (busy) throw new Error(`${dir} is not a finished run (${f} is missing): ${busy}`);
     if (st.kind === 'finished') throw new Error(`${dir} holds a finished run, but its ${f} is missing`);
-    throw new Error(`${dir} is not a finished run: ${runDirAdvice(dir, st)}`);
+    throw new Error(`${dir} is not a finished run (${f} is missing): ${runDirAdvice(dir, st)}`);
   };
   const config = readRunConfig(need(CONFIG_FILE));
   need(MODEL_FILE);
