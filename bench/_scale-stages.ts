@@ -78,7 +78,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const { data, encoder, corpora } = prep!;
     await preflightRun(cfg, data, backend);
     checkTensorSizes(cfg, encoder, data.labelTexts.length, backend);
-    const sampler = makeSampler(cfg.sampler, cfg.curriculum, cfg.mining);
+    const sampler = makeSampler(cfg.sampler, { ...cfg.curriculum, clustering: cfg.clustering }, cfg.mining);
     const trainer = new M1Trainer({ data, encoder, backend, train: corpora.train, labels: corpora.labels, test: corpora.test }, sampler, m1Config(cfg));
     const log = await trainer.trainEpoch({ onStep: (_s, _l, i, n) => progress(`M1 epoch: step ${i}/${n}`) });
     const diag = log.evalMs ? `, of which ${(log.evalMs / 1000).toFixed(1)} s hardness diagnostic` : '';
@@ -86,10 +86,13 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
   });
 
   await stage('clustering', [m1], async () => {
-    // The curriculum's first clustering (clusters of startSize: the deepest split of the run).
-    const planner = new CurriculumPlanner({ ...cfg.curriculum, warmupEpochs: 0 });
+    // The curriculum's first clustering (clusters of startSize: the deepest split of the run),
+    // exact or sampled as clustering.method chooses for this many documents.
+    const planner = new CurriculumPlanner({ ...cfg.curriculum, warmupEpochs: 0, clustering: cfg.clustering });
     const plan = planner.plan(0, m1!.bank, m1!.env.docs, cfg.m1.batchSize, cfg.seed, new Rng(cfg.seed));
-    return { value: true, note: `${m1!.env.docs.length} documents into clusters of ${plan.clusterSize} (${(plan.overheadMs / 1000).toFixed(1)} s clustering)` };
+    const c = plan.clustering;
+    const how = c ? `${c.method}, sizes ${c.minSize}-${c.maxSize}, quality ${c.quality.toFixed(3)}` : 'no report';
+    return { value: true, note: `${m1!.env.docs.length} documents into clusters of ${plan.clusterSize} (${how}; ${(plan.overheadMs / 1000).toFixed(1)} s clustering)` };
   });
 
   const labelEmb = await stage('encode labels', [m1], async () => {
