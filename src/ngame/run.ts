@@ -24,7 +24,7 @@ import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
 import { checkConfig, checkResumable, m1Config, m2Config, readRunConfig, type RunConfig } from './run-config';
-import { chooseBeta, runSplit, type BetaPoint, type ValidationSet } from './validation';
+import { chooseBeta, DEFAULT_BETA_RULE, formatBetaCurve, runSplit, type BetaPoint, type ValidationSet } from './validation';
 import {
   appendLogRecord, checkpointDir, checkRunDataset, checkRunDirFree, CONFIG_FILE, datasetRecord, dropPreviousBank, lockRunDir, loggedM1Seconds, prepareRunDir, readBank,
   writeBank, writeFinalRecord, writeModel, writeRunConfig, writeRunIndexes, type FinalRecord,
@@ -123,7 +123,7 @@ async function trainAndSave(config: RunConfig, outDir: string, rep: Reporter, op
     seconds: { total: (performance.now() - t0) / 1000 + m1.earlierSeconds, m1: m1.seconds, m2: m2.seconds, eval: evalSeconds },
     peakRssBytes: peakRssBytes(),
   };
-  save(p, labelEmb, m2.classifiers, result, fusion.curve);
+  save(p, labelEmb, m2.classifiers, result, fusion);
   return result;
 }
 
@@ -235,7 +235,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
 }
 
 /** Stage 4: the fusion weight β, chosen on the validation documents when there are some (else the config's). */
-async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, indexes: LabelIndexes | null): Promise<{ beta: number; curve: BetaPoint[] | null }> {
+async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, indexes: LabelIndexes | null): Promise<{ beta: number; curve: BetaPoint[] | null; tied?: [number, number] }> {
   const { cfg, val, backend } = p;
   if (!val) return { beta: cfg.beta, curve: null };
   if (!classifiers) {
@@ -247,10 +247,9 @@ async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifie
   const valEmb = await embedCorpus(p.encoder, p.corpora.val!);
   // Each list's top K, exactly or from the graphs (re-scored exactly); chooseBeta fuses them per β.
   const { emb: vEmb, clf: vClf } = await scoreDocuments(backend, valEmb, labelEmb, classifiers, D, cfg.topK, cfg.beta, indexes);
-  const { beta, curve } = chooseBeta(vEmb, vClf!, val, p.data.trainY);
-  const at = (b: number) => curve.find((c) => c.beta === b)!.p1.toFixed(2);
-  rep.info(`β = ${beta}: validation P@1 ${at(beta)} (β = 0: ${at(0)}, 0.5: ${at(0.5)}, 1: ${at(1)})`);
-  return { beta, curve };
+  const { beta, curve, tied } = chooseBeta(vEmb, vClf!, val, p.data.trainY, DEFAULT_BETA_RULE);
+  for (const line of formatBetaCurve(curve, beta, tied, val.ids.length)) rep.info(line);
+  return { beta, curve, tied };
 }
 
 /**
@@ -295,7 +294,8 @@ async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Fl
 }
 
 /** Stage 6: the final model (label embeddings, classifiers, β) and the final log record. */
-function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, result: RunResult, betaCurve: BetaPoint[] | null): void {
+function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, result: RunResult, fusion: { curve: BetaPoint[] | null; tied?: [number, number] }): void {
+  const betaCurve = fusion.curve;
   const { cfg, outDir, resume, val } = p;
   const D = p.encoder.outDim;
   const model: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {
@@ -307,7 +307,7 @@ function save(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | n
     stage: 'final', sampler: cfg.sampler, dataset: p.data.name, device: result.device, date: new Date().toISOString(),
     ...(resume ? { resumedAtEpoch: resume.epoch } : {}), seconds: result.seconds, peakRssBytes: result.peakRssBytes, m1: result.m1, m2: result.m2, fused: result.fused,
     beta: result.beta, betaFrom: betaCurve ? 'validation' : 'config', ...(result.search ? { search: result.search } : {}),
-    ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve } } : {}),
+    ...(val && betaCurve ? { validation: { docs: val.ids.length, curve: betaCurve, rule: DEFAULT_BETA_RULE, tied: fusion.tied } } : {}),
   };
   writeFinalRecord(outDir, final);
 }

@@ -27,9 +27,6 @@ export interface ValidationSet {
   features?: CSR;
 }
 
-/** The β values tried: 0, 0.1, …, 1. */
-export const BETA_GRID: readonly number[] = Array.from({ length: 11 }, (_, i) => i / 10);
-
 /** Rows `ids` of `pairs` (a rows × cols pattern), renumbered to their position in `ids`. */
 function selectPairs(pairs: Pairs, ids: Int32Array, rows: number, cols: number): Pairs {
   return csrToPairs(selectRows(csrFromPairs(rows, cols, pairs), ids));
@@ -76,27 +73,108 @@ export function runSplit(full: Dataset, cfg: { valFraction: number; seed: number
   return cfg.valFraction > 0 ? holdOutValidation(full, cfg.valFraction, cfg.seed + 2) : { data: full, val: null };
 }
 
+/** How β is read off the validation curve (see chooseBeta and docs/method.md, "Choosing β"). */
+export interface BetaRule {
+  /**
+   * What each grid point scores: 'p1' = validation P@1; 'p135' = the mean of P@1, P@3 and P@5
+   * (nine ranked slots per document instead of one, so less noise for the same split); 'ndcg5'.
+   */
+  criterion: 'p1' | 'p135' | 'ndcg5';
+  /**
+   * Tie band, in validation documents: points within band · 100 / n of the best score (one
+   * document's worth of P@1 when band = 1) are tied with it, and the middle of the run of tied
+   * grid points around the best is chosen. 0 = the plain argmax.
+   */
+  band: number;
+  /** Grid spacing: β = 0, step, 2·step, …, 1. */
+  step: number;
+}
+
+/** The default rule, chosen by split-half cross-validation on validation splits (docs/method.md). */
+export const DEFAULT_BETA_RULE: BetaRule = { criterion: 'p135', band: 1, step: 0.05 };
+
+/** The rule before 2026-12-07: the argmax of validation P@1 on 0, 0.1, …, 1. */
+export const ARGMAX_P1_RULE: BetaRule = { criterion: 'p1', band: 0, step: 0.1 };
+
+/** β = 0, step, …, 1, rounded so that the values print and compare exactly. */
+export function betaGrid(step: number): number[] {
+  const n = Math.round(1 / step);
+  if (!(n >= 1 && Math.abs(n * step - 1) < 1e-9)) throw new Error(`betaGrid: step must divide 1, got ${step}`);
+  return Array.from({ length: n + 1 }, (_, i) => Math.round((i / n) * 1e6) / 1e6);
+}
+
 export interface BetaPoint {
   beta: number;
-  /** Validation P@1 and P@5 (percent) of the fused scores at this β. */
+  /** Validation P@1, P@3, P@5 and nDCG@5 (percent) of the fused scores at this β. */
   p1: number;
+  p3?: number;
   p5: number;
+  ndcg5?: number;
+  /** The rule's criterion at this β (absent in logs written before 2026-12-07). */
+  score?: number;
+}
+
+/** The criterion of `rule` from a point's metrics. */
+export function betaScore(p: { p1: number; p3: number; p5: number; ndcg5: number }, criterion: BetaRule['criterion']): number {
+  return criterion === 'p1' ? p.p1 : criterion === 'ndcg5' ? p.ndcg5 : (p.p1 + p.p3 + p.p5) / 3;
 }
 
 /**
- * The β of `grid` whose fusion of `emb` (M1) and `clf` (M2) scores of the validation documents
- * has the best P@1 (ties: P@5, then the smaller β), with the whole curve.
+ * The index of `scores` (one per grid point, in β order) that `band` picks for a split of `n`
+ * documents: the best score (of equals, the better `tiebreak`, then the first); with band > 0,
+ * widened to the run of neighbours within band · 100 / n of it, and the middle of that run (of
+ * two middles, the better score; then the first).
+ */
+export function pickBetaIndex(scores: readonly number[], band: number, n: number, tiebreak?: readonly number[]): { index: number; lo: number; hi: number } {
+  if (scores.length === 0) throw new Error('pickBetaIndex: empty curve');
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) {
+    if (scores[i] > scores[best] || (tiebreak && scores[i] === scores[best] && tiebreak[i] > tiebreak[best])) best = i;
+  }
+  if (band <= 0) return { index: best, lo: best, hi: best }; // the plain argmax
+  const floor = scores[best] - (band * 100) / Math.max(1, n);
+  let lo = best;
+  let hi = best;
+  while (lo > 0 && scores[lo - 1] >= floor) lo--;
+  while (hi < scores.length - 1 && scores[hi + 1] >= floor) hi++;
+  const a = Math.floor((lo + hi) / 2);
+  const b = Math.ceil((lo + hi) / 2);
+  return { index: scores[b] > scores[a] ? b : a, lo, hi };
+}
+
+/** One grid point of the fusion of `emb` and `clf`, scored against `Y`. */
+export function betaPoint(emb: CSR, clf: CSR, beta: number, Y: CSR, filter: Pairs, trainY: CSR, criterion: BetaRule['criterion']): Required<BetaPoint> {
+  const m = computeMetrics(fuseScores(emb, clf, beta), Y, { filter, trainY, K: 5 });
+  const p = { p1: m.P[0], p3: m.P[2], p5: m.P[4], ndcg5: m.nDCG[4] };
+  return { beta, ...p, score: betaScore(p, criterion) };
+}
+
+/**
+ * β for the fusion of `emb` (M1) and `clf` (M2) scores of the validation documents, by `rule`,
+ * with the whole curve and the tied run [lo, hi] the choice is the middle of.
  * emb, clf: (val docs × labels) top-K score matrices.
  */
-export function chooseBeta(emb: CSR, clf: CSR, val: ValidationSet, trainY: CSR, grid: readonly number[] = BETA_GRID): { beta: number; curve: BetaPoint[] } {
-  if (grid.length === 0) throw new Error('chooseBeta: empty grid');
-  const curve: BetaPoint[] = grid.map((beta) => {
-    const m = computeMetrics(fuseScores(emb, clf, beta), val.Y, { filter: val.filter, trainY, K: 5 });
-    return { beta, p1: m.P[0], p5: m.P[4] };
-  });
-  let best = curve[0];
+export function chooseBeta(emb: CSR, clf: CSR, val: ValidationSet, trainY: CSR, rule: BetaRule = DEFAULT_BETA_RULE): { beta: number; curve: Required<BetaPoint>[]; tied: [number, number] } {
+  const curve = betaGrid(rule.step).map((beta) => betaPoint(emb, clf, beta, val.Y, val.filter, trainY, rule.criterion));
+  // Equal scores: the better P@5 (the rule before 2026-12-07 broke P@1 ties so), then the smaller β.
+  const { index, lo, hi } = pickBetaIndex(curve.map((c) => c.score), rule.band, val.Y.rows, curve.map((c) => c.p5));
+  return { beta: curve[index].beta, curve, tied: [curve[lo].beta, curve[hi].beta] };
+}
+
+/**
+ * The validation curve as a user reads it: one line per grid point (P@1, P@3, P@5 and the
+ * criterion; the tied run marked with a dot, the choice with an arrow), then the choice.
+ */
+export function formatBetaCurve(curve: readonly BetaPoint[], beta: number, tied: [number, number], n: number, rule: BetaRule = DEFAULT_BETA_RULE): string[] {
+  const f = (x: number | undefined) => (x === undefined ? '   – ' : x.toFixed(2).padStart(6));
+  const lines = [`validation curve (${n} documents; criterion ${rule.criterion === 'p135' ? 'mean of P@1, P@3, P@5' : rule.criterion}):`, '     β    P@1    P@3    P@5  score'];
   for (const c of curve) {
-    if (c.p1 > best.p1 || (c.p1 === best.p1 && (c.p5 > best.p5 || (c.p5 === best.p5 && c.beta < best.beta)))) best = c;
+    const mark = c.beta === beta ? ' <- chosen' : c.beta >= tied[0] && c.beta <= tied[1] ? ' · tied' : '';
+    lines.push(`  ${c.beta.toFixed(2)} ${f(c.p1)} ${f(c.p3)} ${f(c.p5)} ${f(c.score)}${mark}`);
   }
-  return { beta: best.beta, curve };
+  const doc = (rule.band * 100) / Math.max(1, n);
+  lines.push(rule.band > 0
+    ? `β = ${beta}: the middle of β ${tied[0]}–${tied[1]}, the points within ${doc.toFixed(2)} (${rule.band} validation document${rule.band === 1 ? "'s" : "s'"} worth) of the best score`
+    : `β = ${beta}: the best score`);
+  return lines;
 }

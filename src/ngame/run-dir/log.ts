@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics';
 import type { EpochLog } from '../train-m1';
 import type { M2EpochLog } from '../train-m2';
 import type { SearchRecord } from '../label-search';
-import type { BetaPoint } from '../validation';
+import type { BetaPoint, BetaRule } from '../validation';
 import { checkConfig, readRunConfig, type RunConfig } from '../run-config';
 import { CONFIG_FILE, LOG_FILE, METRICS_FILE } from './layout';
 
@@ -40,7 +40,8 @@ export interface FinalRecord {
   betaFrom?: 'validation' | 'config';
   /** A run searched through HNSW (label-search.ts): its graphs' parameters, build time and recall@k. */
   search?: SearchRecord;
-  validation?: { docs: number; curve: BetaPoint[] };
+  /** The validation curve, and (since 2026-12-07) the rule that read β off it and the tied run it took the middle of. */
+  validation?: { docs: number; curve: BetaPoint[]; rule?: BetaRule; tied?: [number, number] };
 }
 
 export type LogRecord = M1EpochRecord | M2EpochRecord | FinalRecord;
