@@ -100,6 +100,21 @@ describe('ngame CLI', () => {
     const fixed = await ngame(['train', '--config', join(dir, 'tiny.json'), '--beta', '0.3', '--m2-epochs', '1', '--out', join(dir, 'run-b'), '--quiet']);
     expect(fixed.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'run-b', 'metrics.json'), 'utf8'))).toMatchObject({ beta: 0.3, betaFrom: 'config' });
+    // --choose-beta re-runs the β stage of training: the same curve and β; --save records it as a new final record.
+    const again = await ngame(['eval', run, '--choose-beta', '--save', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.err).toContain(`β = ${fin.beta}: the middle of β ${lo}–${hi}`);
+    expect(JSON.parse(again.out)[2].metrics.P[0]).toBeCloseTo(fin.fused.P[0], 6);
+    const fin2 = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    expect(fin2).toMatchObject({ beta: fin.beta, betaFrom: 'validation', betaRechosen: { previous: fin.beta }, validation: { docs: 12, tied: [lo, hi] } });
+    expect(fin2.validation.curve).toEqual(fin.validation.curve);
+    expect(readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').filter((l) => JSON.parse(l).stage === 'final')).toHaveLength(2);
+    expect(JSON.parse((await ngame(['eval', run, '--json'])).out)[2].name).toBe(`fused (β=${fin.beta})`); // the saved model still verifies
+    const noVal = await ngame(['eval', join(dir, 'run-b'), '--choose-beta']);
+    expect(noVal.code).toBe(1);
+    expect(noVal.err).toMatch(/trained without a validation split/);
+    expect((await ngame(['eval', run, '--save'])).err).toMatch(/--save needs --choose-beta/);
+    expect((await ngame(['eval', run, '--choose-beta', '--beta', '0.2'])).code).toBe(2);
     const bad = await ngame(['train', '--config', join(dir, 'tiny.json'), '--val-fraction', '0.9', '--out', join(dir, 'z3'), '--quiet']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/valFraction must be in \[0, 0.5\]/);

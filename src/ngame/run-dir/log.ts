@@ -42,6 +42,8 @@ export interface FinalRecord {
   search?: SearchRecord;
   /** The validation curve, and (since 2026-12-07) the rule that read β off it and the tied run it took the middle of. */
   validation?: { docs: number; curve: BetaPoint[]; rule?: BetaRule; tied?: [number, number] };
+  /** Set when `ngame eval --choose-beta --save` chose β again after training (src/ngame/rechoose-beta.ts): the β before. */
+  betaRechosen?: { previous: number };
 }
 
 export type LogRecord = M1EpochRecord | M2EpochRecord | FinalRecord;
