@@ -30,8 +30,10 @@ const RULES: BetaRule[] = [
   { criterion: 'p135', band: 0, step: 0.05 },
   { criterion: 'p135', band: 1, step: 0.05 },
   { criterion: 'p135', band: 2, step: 0.05 },
+  { criterion: 'p135', band: 3, step: 0.05 },
   { criterion: 'ndcg5', band: 0, step: 0.05 },
   { criterion: 'ndcg5', band: 1, step: 0.05 },
+  { criterion: 'ndcg5', band: 2, step: 0.05 },
 ];
 const FIXED = [0.3, 0.5]; // fixed-β strawmen
 const ruleName = (r: BetaRule) => `${r.criterion} band ${r.band} step ${r.step}`;

@@ -91,7 +91,7 @@ export interface BetaRule {
 }
 
 /** The default rule, chosen by split-half cross-validation on validation splits (docs/method.md). */
-export const DEFAULT_BETA_RULE: BetaRule = { criterion: 'p135', band: 1, step: 0.05 };
+export const DEFAULT_BETA_RULE: BetaRule = { criterion: 'p135', band: 2, step: 0.05 };
 
 /** The rule before 2026-12-07: the argmax of validation P@1 on 0, 0.1, …, 1. */
 export const ARGMAX_P1_RULE: BetaRule = { criterion: 'p1', band: 0, step: 0.1 };

@@ -78,14 +78,14 @@ describe('ngame CLI', () => {
     const fin = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
     expect(fin.betaFrom).toBe('validation');
     expect(fin.validation.docs).toBe(12); // 0.25 of 48
-    // The default rule (src/ngame/validation.ts): 21 points, the choice inside the tied run, within one document's worth of the best score.
+    // The default rule (src/ngame/validation.ts): 21 points, the choice inside the tied run, within two documents' worth of the best score.
     expect(fin.validation.curve).toHaveLength(21);
-    expect(fin.validation.rule).toEqual({ criterion: 'p135', band: 1, step: 0.05 });
+    expect(fin.validation.rule).toEqual({ criterion: 'p135', band: 2, step: 0.05 });
     const [lo, hi] = fin.validation.tied;
     expect(fin.beta).toBeGreaterThanOrEqual(lo);
     expect(fin.beta).toBeLessThanOrEqual(hi);
     const best = Math.max(...fin.validation.curve.map((c: { score: number }) => c.score));
-    expect(fin.validation.curve.find((c: { beta: number }) => c.beta === fin.beta).score).toBeGreaterThanOrEqual(best - 100 / fin.validation.docs);
+    expect(fin.validation.curve.find((c: { beta: number }) => c.beta === fin.beta).score).toBeGreaterThanOrEqual(best - 200 / fin.validation.docs);
     expect(t.out).toContain(`fused (β=${fin.beta}, from validation)`);
     // M1 trained on the 36 remaining documents only.
     const m1 = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.stage === 'M1');
