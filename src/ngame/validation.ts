@@ -5,8 +5,10 @@
 // choosing it on training documents is worse still, since M2's classifiers were fitted to
 // exactly those documents and would win every comparison. So a run with `valFraction > 0`
 // holds a random slice of the training documents out of M1 and M2 altogether, scores it
-// like a test set after training, and keeps the β of a fixed grid with the best validation
-// P@1 (ties: better P@5, then the smaller β). The test set is used once, with that β.
+// like a test set after training, and reads β off the validation curve by a rule (BetaRule:
+// by default the mean of P@1, P@3 and P@5 on 0, 0.05, …, 1, and the middle of the points within
+// two validation documents' worth of the best; docs/method.md says why). The test set is used
+// once, with that β.
 
 import type { CSR, Dataset, Pairs } from './data';
 import { csrFromPairs, csrToPairs, selectRows } from './data';
