@@ -12,6 +12,7 @@
 // tf.dropout draws its random numbers on the host. Clipping runs on the device, so the step reads
 // back once (the loss), like ours.
 
+import type { BagStepTiming } from '../src/ngame/doctor/bag-step';
 import { loadTfjs, registerTfjsGradients, type Tf } from './_tfjs';
 import type { EncoderConfig } from '../src/model/encoder';
 
@@ -22,19 +23,8 @@ type Scalar = import('@tensorflow/tfjs-core').Scalar;
 /** The encoder's size (as ours) plus the step's batch: `half` documents and as many labels of `seq` tokens. */
 export type StepShape = Pick<EncoderConfig, 'vocabSize' | 'dim' | 'layers' | 'heads' | 'ffn' | 'maxLen' | 'dropout'> & { half: number; seq: number };
 
-/** One backend's row of the encoder table (bench/encoder.ts prints ours and tfjs's alike). */
-export interface StepTiming {
-  backend: string;
-  device: string;
-  stepsPerSec: number;
-  msPerStep: number;
-  /** Most device bytes in use during a step (for tfjs: its buffer manager's numBytesUsed). */
-  peakBytes: number;
-  loss: number;
-  dispatches?: number;
-  submits?: number;
-  readbacks?: number;
-}
+/** One backend's row of the encoder table (bench/encoder.ts prints ours and tfjs's alike); for tfjs peakBytes is its buffer manager's numBytesUsed. */
+export type StepTiming = BagStepTiming;
 
 export type TfjsTiming = Required<StepTiming>;
 

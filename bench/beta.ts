@@ -10,14 +10,14 @@
 // rule picks on the whole validation split and the test P@1 it gives, beside M1 and M2 alone.
 // Runs are finished run directories trained with --val-fraction > 0 (the default); the models are
 // the same whichever rule a run was trained with, since β is chosen after M1 and M2.
-import { loadDataset, selectRows, csrFromPairs, csrToPairs, type CSR, type Pairs } from '../src/ngame/data';
-import { bagCorpus, featurize } from '../src/ngame/corpus';
+import { loadDataset, selectRows, type CSR } from '../src/ngame/data';
+import { validationCorpus } from '../src/ngame/rechoose-beta';
 import { computeMetrics } from '../src/ngame/metrics';
 import { embedCorpus } from '../src/ngame/embed';
 import { retrieve, testMetrics, fuseScores } from '../src/ngame/inference';
 import { openBackend } from '../src/ngame/run';
 import { openRun, testCorpus } from '../src/ngame/run-dir';
-import { runSplit, betaGrid, betaPoint, betaScore, pickBetaIndex, DEFAULT_BETA_RULE, ARGMAX_P1_RULE, type BetaRule } from '../src/ngame/validation';
+import { runSplit, selectPairs, betaGrid, betaPoint, betaScore, pickBetaIndex, DEFAULT_BETA_RULE, ARGMAX_P1_RULE, type BetaRule } from '../src/ngame/validation';
 import { Rng } from '../src/util/rng';
 import { closeGpu } from '../src/kernels/webgpu/device';
 
@@ -39,10 +39,6 @@ const FIXED = [0.3, 0.5]; // fixed-β strawmen
 const ruleName = (r: BetaRule) => `${r.criterion} band ${r.band} step ${r.step}`;
 const FINE = betaGrid(0.05); // every rule's grid is a subset of this one
 
-function selectPairs(pairs: Pairs, ids: Int32Array, rows: number, cols: number): Pairs {
-  return csrToPairs(selectRows(csrFromPairs(rows, cols, pairs), ids));
-}
-
 interface RunStudy {
   dir: string;
   n: number;
@@ -63,8 +59,7 @@ async function studyRun(dir: string, reps: number, seed: number): Promise<RunStu
   const { data, val } = runSplit(await loadDataset(run.config.data ?? undefined, { text: run.config.text }), run.config);
   if (!val) throw new Error(`${dir}: trained without a validation split (--val-fraction 0)`);
   const K = run.config.topK;
-  const vCorpus = run.featurizer.kind === 'files' ? bagCorpus(val.features!) : featurize(run.featurizer, val.texts);
-  const vDoc = await embedCorpus(run.encoder, vCorpus);
+  const vDoc = await embedCorpus(run.encoder, validationCorpus(run, val));
   const vEmb = await retrieve(backend, vDoc, run.labelEmb, run.dim, K);
   const vClf = await retrieve(backend, vDoc, run.classifiers, run.dim, K);
   const tDoc = await embedCorpus(run.encoder, testCorpus(run, data));

@@ -9,13 +9,13 @@
 // is held while it writes, so a training into the same directory cannot interleave.
 import type { Backend } from '../tensor';
 import type { Dataset } from './data';
-import { bagCorpus, featurize } from './corpus';
+import { bagCorpus, featurize, type Corpus } from './corpus';
 import { embedCorpus } from './embed';
 import type { LabelIndexes } from './dual-shortlist';
 import { scoreDocuments } from './inference';
 import type { Metrics } from './metrics';
 import { lockRunDir, readModel, readRunLog, writeFinalRecord, writeModel, type SavedRun } from './run-dir';
-import { chooseBeta, DEFAULT_BETA_RULE, runSplit, type BetaPoint, type BetaRule } from './validation';
+import { chooseBeta, DEFAULT_BETA_RULE, runSplit, type BetaPoint, type BetaRule, type ValidationSet } from './validation';
 
 export interface RechosenBeta {
   beta: number;
@@ -28,6 +28,11 @@ export interface RechosenBeta {
   docs: number;
 }
 
+/** The validation documents as training read them: their feature-file rows, or featurized texts. */
+export function validationCorpus(run: SavedRun, val: ValidationSet): Corpus {
+  return run.featurizer.kind === 'files' ? bagCorpus(val.features!) : featurize(run.featurizer, val.texts);
+}
+
 /**
  * β for `run` by `rule` on its own validation split of `full` (the dataset it was trained on).
  * Refuses a run without classifiers or without a validation split (there is nothing to choose).
@@ -36,9 +41,7 @@ export async function rechooseBeta(run: SavedRun, full: Dataset, backend: Backen
   if (!run.classifiers) throw new Error(`${run.dir} has no M2 classifiers: there is no β to choose`);
   const { data, val } = runSplit(full, run.config);
   if (!val) throw new Error(`${run.dir} was trained without a validation split (valFraction 0): there is no β to choose; 'ngame eval --beta X' evaluates any β`);
-  // The validation documents as training read them: their feature-file rows, or featurized texts.
-  const corpus = run.featurizer.kind === 'files' ? bagCorpus(val.features!) : featurize(run.featurizer, val.texts);
-  const docs = await embedCorpus(run.encoder, corpus);
+  const docs = await embedCorpus(run.encoder, validationCorpus(run, val));
   const { emb, clf } = await scoreDocuments(backend, docs, run.labelEmb, run.classifiers, run.dim, run.config.topK, run.beta, indexes);
   const { beta, curve, tied } = chooseBeta(emb, clf!, val, data.trainY, rule);
   return { beta, previous: run.beta, curve, tied, rule, docs: val.ids.length };

@@ -30,7 +30,7 @@ export interface ValidationSet {
 }
 
 /** Rows `ids` of `pairs` (a rows × cols pattern), renumbered to their position in `ids`. */
-function selectPairs(pairs: Pairs, ids: Int32Array, rows: number, cols: number): Pairs {
+export function selectPairs(pairs: Pairs, ids: Int32Array, rows: number, cols: number): Pairs {
   return csrToPairs(selectRows(csrFromPairs(rows, cols, pairs), ids));
 }
 
