@@ -10,8 +10,7 @@ import { configLeaves, formatSetting, parseSettings } from '../../ngame/config-s
 import { runTraining } from '../../ngame/run';
 import { formatComparisonTable, type Metrics } from '../../ngame/metrics';
 import { loadDataset } from '../../ngame/data';
-import { tfidfBaselines } from '../../ngame/baselines';
-import { testMetrics } from '../../ngame/inference';
+import { baselineMetrics } from '../../ngame/baselines';
 import { consoleReporter } from '../progress';
 import { closeGpu } from '../../kernels/webgpu/device';
 import { formatBytes } from '../../util/memory';
@@ -260,13 +259,10 @@ export const trainCommand: Command = {
   },
 };
 
-/** The classical baselines on the run's test set, as table rows. */
+/** The classical baselines on the run's test set (or a fixed sample of it, said in the row names), as table rows. */
 async function baselineRows(cfg: RunConfig): Promise<{ name: string; metrics: Metrics }[]> {
   const data = await loadDataset(cfg.data ?? undefined, { text: cfg.text });
-  const b = tfidfBaselines({ trainTexts: data.trainTexts, labelTexts: data.labelTexts, trainY: data.trainY }, data.testTexts);
-  return [
-    { name: 'TF-IDF label cosine', metrics: testMetrics(b.labelCosine, data) },
-    { name: 'TF-IDF kNN (20)', metrics: testMetrics(b.knn, data) },
-    { name: 'TF-IDF kNN + 0.5 cosine', metrics: testMetrics(b.fused, data) },
-  ];
+  const b = baselineMetrics(data, cfg.seed);
+  const on = b.scored < b.of ? ` [${b.scored} of ${b.of} test docs, seed ${cfg.seed}]` : '';
+  return b.rows.map((r) => ({ name: r.name + on, metrics: r.metrics }));
 }

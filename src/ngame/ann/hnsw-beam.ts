@@ -2,28 +2,29 @@
 //   greedy  hill-climb on one layer (a beam of width 1), used on the upper layers
 //   search  beam search of width ef on one layer, leaving the best ≤ ef nodes in a heap
 // plus the scratch state they reuse from call to call, so the hot loops allocate nothing.
-// Both work on the query set with setQuery (copied to a Float64Array; see hnsw-dist.ts).
+// The query is a pointer into the index's WebAssembly memory (hnsw-dist.ts): the scratch query
+// (setQuery copies a search's query there) or a stored vector (insertion links a node that is
+// already stored, so nothing is copied). Each expanded node's unvisited neighbours are written
+// to the kernel's id list and scored in one call.
 //
-// Where the time goes (`node --cpu-prof`, 100,000 × 64, efSearch 512): ~85% is the inner
-// products, much of it waiting for the first cache line of each vector (25.6 MB of vectors
-// do not fit in cache); the rest is the visited test and the heaps. Scoring four neighbours
-// per pass (hnsw-dist.ts) measured ~15% faster there than two per pass, more than in cache,
-// probably because the four vectors' cache misses overlap.
-// Tried and dropped: touching each unvisited neighbour's vector before the arithmetic (a
-// poor man's prefetch; JavaScript has none) measured ~10% slower, not faster.
+// Where the time went before the SIMD kernel (`node --cpu-prof`, 100,000 × 64, efSearch 512):
+// ~85% the inner products, much of it waiting for the first cache line of each vector; the
+// rest the visited test and the heaps. Tried and dropped then: touching each unvisited
+// neighbour's vector before the arithmetic (a poor man's prefetch) measured ~10% slower.
 // The visited set is a Uint16Array of epoch stamps (half the bytes of Uint32, so more of it
 // stays in cache); a new search bumps the epoch instead of clearing the array, which is
 // cleared only when the epoch wraps (every 65,535 searches).
 
 import { MinHeap } from './heap';
-import { dist1 } from './hnsw-dist';
+import type { HnswMemory } from './hnsw-dist';
 
 /** The parts of an index the search reads (HnswIndex implements this). */
 export interface HnswGraph {
   readonly dim: number;
   readonly M: number;
   readonly M0: number;
-  vecs: Float32Array;
+  /** the vectors and the distance kernel */
+  readonly mem: HnswMemory;
   /** layer 0: node i's block is [count, n1, …, n_M0] at i·(M0 + 1) */
   links0: Int32Array;
   /** layers ≥ 1: node i's layer-l block is [count, n1, …, n_M] at upperOff[i] + (l − 1)(M + 1) */
@@ -36,15 +37,12 @@ export class Beam {
   readonly cand = new MinHeap(256);
   /** the best ≤ ef found so far, keyed by −distance so the farthest is on top */
   readonly res = new MinHeap(256);
-  /** the current query (setQuery) */
-  readonly q: Float64Array;
+  /** byte offset of the current query in the index's memory (setQuery / setStoredQuery) */
+  private qPtr = 0;
   private visited: Uint16Array;
   private epoch = 0;
-  private fresh: Int32Array; // unvisited neighbours of the node being expanded
 
-  constructor(dim: number, maxDegree: number, capacity: number) {
-    this.q = new Float64Array(dim);
-    this.fresh = new Int32Array(maxDegree);
+  constructor(capacity: number) {
     this.visited = new Uint16Array(capacity);
   }
 
@@ -56,27 +54,42 @@ export class Beam {
     this.visited = v;
   }
 
-  /** Copy Q[off .. off + dim) as the query of the following greedy / search calls. */
-  setQuery(Q: Float32Array, off: number): void {
-    const q = this.q;
-    for (let j = 0; j < q.length; j++) q[j] = Q[off + j];
+  /** Copy Q[off .. off + dim) into the scratch query of `g` as the query of the following calls. */
+  setQuery(g: HnswGraph, Q: Float32Array, off: number): void {
+    g.mem.q.set(Q.subarray(off, off + g.dim));
+    this.qPtr = g.mem.qPtr;
+  }
+
+  /** Stored vector `id` of `g` as the query of the following calls (no copy). */
+  setStoredQuery(g: HnswGraph, id: number): void {
+    this.qPtr = g.mem.vecAt(id);
+  }
+
+  /** Distance from the query to node `id`. */
+  private one(g: HnswGraph, id: number): number {
+    const mem = g.mem;
+    mem.ids[0] = id;
+    mem.dots(this.qPtr, 1);
+    return mem.out[0];
   }
 
   /** Greedy walk on layer l from `start` towards the query; returns the local optimum. */
   greedy(g: HnswGraph, start: number, l: number): number {
-    const V = g.vecs, d = g.dim, q = this.q, arr = l === 0 ? g.links0 : g.upper;
+    const mem = g.mem, arr = l === 0 ? g.links0 : g.upper;
+    const ids = mem.ids, out = mem.out;
     let cur = start;
-    let curD = dist1(q, V, cur * d, d);
+    let curD = this.one(g, cur);
     for (let changed = true; changed; ) {
       changed = false;
       const base = l === 0 ? cur * (g.M0 + 1) : g.upperOff[cur] + (l - 1) * (g.M + 1);
       const n = arr[base];
-      for (let t = 1; t <= n; t++) {
-        const nb = arr[base + t];
-        const dn = dist1(q, V, nb * d, d);
-        if (dn < curD) {
-          curD = dn;
-          cur = nb;
+      for (let t = 0; t < n; t++) ids[t] = arr[base + 1 + t];
+      mem.dots(this.qPtr, n);
+      // in list order, as a walk that scores one neighbour at a time would move
+      for (let t = 0; t < n; t++) {
+        if (out[t] < curD) {
+          curD = out[t];
+          cur = ids[t];
           changed = true;
         }
       }
@@ -90,8 +103,8 @@ export class Beam {
    * ef best. Leaves the best ≤ ef nodes in `res` (read them with drainSorted).
    */
   search(g: HnswGraph, ep: number, ef: number, l: number): void {
-    const V = g.vecs, d = g.dim, q = this.q, fresh = this.fresh, cand = this.cand;
-    const visited = this.visited;
+    const mem = g.mem, cand = this.cand, visited = this.visited;
+    const fresh = mem.ids, out = mem.out;
     if (++this.epoch === 0x10000) {
       visited.fill(0);
       this.epoch = 1;
@@ -101,7 +114,7 @@ export class Beam {
     const stride0 = g.M0 + 1, strideU = g.M + 1, upperOff = g.upperOff;
     cand.clear();
     this.res.clear();
-    const d0 = dist1(q, V, ep * d, d);
+    const d0 = this.one(g, ep);
     visited[ep] = epoch;
     cand.push(d0, ep);
     this.res.push(-d0, ep);
@@ -121,44 +134,14 @@ export class Beam {
         visited[nb] = epoch;
         fresh[m++] = nb;
       }
-      // their distances, four at a time: dist4 of hnsw-dist.ts inlined (the hottest loop)
-      let t = 0;
-      for (; t + 3 < m; t += 4) {
-        const na = fresh[t], nb = fresh[t + 1], nc = fresh[t + 2], ne = fresh[t + 3];
-        const oa = na * d, ob = nb * d, oc = nc * d, oe = ne * d;
-        let a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0 = 0, c1 = 0, e0 = 0, e1 = 0;
-        let j = 0;
-        for (; j + 1 < d; j += 2) {
-          const q0 = q[j], q1 = q[j + 1];
-          a0 += q0 * V[oa + j];
-          a1 += q1 * V[oa + j + 1];
-          b0 += q0 * V[ob + j];
-          b1 += q1 * V[ob + j + 1];
-          c0 += q0 * V[oc + j];
-          c1 += q1 * V[oc + j + 1];
-          e0 += q0 * V[oe + j];
-          e1 += q1 * V[oe + j + 1];
-        }
-        if (j < d) {
-          const q0 = q[j];
-          a0 += q0 * V[oa + j];
-          b0 += q0 * V[ob + j];
-          c0 += q0 * V[oc + j];
-          e0 += q0 * V[oe + j];
-        }
-        const da = 1 - (a0 + a1), db = 1 - (b0 + b1), dc = 1 - (c0 + c1), de = 1 - (e0 + e1);
-        if (da < worst) worst = this.offer(da, na, ef);
-        if (db < worst) worst = this.offer(db, nb, ef);
-        if (dc < worst) worst = this.offer(dc, nc, ef);
-        if (de < worst) worst = this.offer(de, ne, ef);
-      }
-      for (; t < m; t++) {
-        const dn = dist1(q, V, fresh[t] * d, d);
+      if (m === 0) continue;
+      mem.dots(this.qPtr, m);
+      for (let t = 0; t < m; t++) {
+        const dn = out[t];
         if (dn < worst) worst = this.offer(dn, fresh[t], ef);
       }
     }
   }
-
   /** Take node nb at distance dn (known to beat the current worst); returns the new worst. */
   private offer(dn: number, nb: number, ef: number): number {
     const res = this.res;

@@ -3,7 +3,8 @@
 //
 // Storage is flat typed arrays, no per-node objects:
 //   vecs    (capacity, dim)      the vectors (unit rows for 'cosine', normalised once at insert,
-//                                so every search is a plain inner product)
+//                                so every search is a plain inner product), a view on the
+//                                index's WebAssembly memory (`mem`), which the kernel reads
 //   levels  (capacity)           top layer of each node, drawn as floor(−ln U · mL), mL = 1/ln M
 //   links0  (capacity, M0 + 1)   layer-0 adjacency: [count, n1, n2, ...], M0 = 2M
 //   upper   pool of (M + 1)-int blocks; node i's layer l ≥ 1 block starts at
@@ -11,12 +12,12 @@
 // Distance is 1 − x·y (as hnswlib's 'ip' space); returned scores are x·y.
 // Neighbours are chosen with the paper's heuristic (keep a candidate only if it is closer to
 // the new node than to every neighbour already kept).
-// The beam search lives in hnsw-beam.ts, the distance kernels (and why they are shaped the
-// way they are) in hnsw-dist.ts.
+// The beam search lives in hnsw-beam.ts; the distance kernel (WebAssembly SIMD) and the memory
+// that holds the vectors in hnsw-dist.ts.
 import { Rng } from '../../util/rng';
 import { Mat, checkMat, normalizeRows } from '../matrix';
 import { Beam, HnswGraph } from './hnsw-beam';
-import { distMany, distVV, distVV2 } from './hnsw-dist';
+import { HnswMemory } from './hnsw-dist';
 import { checkK } from './similarity';
 import type { TopK } from '../../util/topk';
 import { Metric } from './exact';
@@ -45,7 +46,7 @@ export class HnswIndex implements HnswGraph {
   count = 0;
   entry = -1;
   maxLevel = -1;
-  vecs: Float32Array;
+  readonly mem: HnswMemory;
   levels: Uint8Array;
   links0: Int32Array;
   upperOff: Int32Array;
@@ -68,8 +69,6 @@ export class HnswIndex implements HnswGraph {
   private pruneIds: Int32Array;
   private pruneDists: Float64Array;
   private pruneOld: Uint8Array; // 1 = candidate from the closed prefix (see closed0)
-  private vq: Float64Array; // a stored vector as a Float64Array query (hnsw-dist.ts)
-  private out4 = new Float64Array(4); // kernel results (hnsw-dist.ts)
 
   constructor(opts: HnswOptions) {
     const { dim } = opts;
@@ -87,17 +86,21 @@ export class HnswIndex implements HnswGraph {
     this.mL = 1 / Math.log(M);
     this.rng = new Rng(opts.seed ?? 0);
     const cap = Math.max(16, opts.capacity ?? 1024);
-    this.vecs = new Float32Array(cap * dim);
+    this.mem = new HnswMemory(dim, this.M0 + 1, cap);
     this.levels = new Uint8Array(cap);
     this.links0 = new Int32Array(cap * (this.M0 + 1));
     this.upperOff = new Int32Array(cap).fill(-1);
     this.upper = new Int32Array(Math.max(64, (cap >> 2) * (M + 1)));
-    this.beam = new Beam(dim, this.M0 + 1, cap);
+    this.beam = new Beam(cap);
     this.pruneIds = new Int32Array(this.M0 + 1);
     this.pruneDists = new Float64Array(this.M0 + 1);
     this.pruneOld = new Uint8Array(this.M0 + 1);
     this.closed0 = new Uint16Array(cap);
-    this.vq = new Float64Array(dim);
+  }
+
+  /** The stored vectors, (capacity × dim) row-major (a view: re-read it after adding). */
+  get vecs(): Float32Array {
+    return this.mem.vecs;
   }
 
   get size(): number {
@@ -138,7 +141,7 @@ export class HnswIndex implements HnswGraph {
     const beam = this.beam;
     for (let i = 0; i < q.rows; i++) {
       const off = i * this.dim;
-      beam.setQuery(qs.data, i * this.dim);
+      beam.setQuery(this, qs.data, i * this.dim);
       let cur = this.entry;
       for (let l = this.maxLevel; l > 0; l--) cur = beam.greedy(this, cur, l);
       beam.search(this, cur, ef, 0);
@@ -182,7 +185,7 @@ export class HnswIndex implements HnswGraph {
       return;
     }
     const beam = this.beam;
-    beam.setQuery(this.vecs, id * this.dim);
+    beam.setStoredQuery(this, id);
     let cur = this.entry;
     for (let l = this.maxLevel; l > level; l--) cur = beam.greedy(this, cur, l);
     const ids = this.candIds, dists = this.candDists;
@@ -217,10 +220,11 @@ export class HnswIndex implements HnswGraph {
     // by insertion sort in scratch arrays (n + 1 ≤ 2M + 1 values: cheaper than a sort call).
     const ids = this.pruneIds, dists = this.pruneDists, old = this.pruneOld;
     const closed = l === 0 ? this.closed0[node] : 0;
-    for (let t = 0; t < n; t++) ids[t] = arr[base + 1 + t];
-    ids[n] = other;
-    this.setVq(node);
-    distMany(this.vq, this.vecs, this.dim, ids, n + 1, dists, this.out4);
+    const mem = this.mem;
+    for (let t = 0; t < n; t++) ids[t] = mem.ids[t] = arr[base + 1 + t];
+    ids[n] = mem.ids[n] = other;
+    mem.dots(mem.vecAt(node), n + 1);
+    for (let t = 0; t <= n; t++) dists[t] = mem.out[t];
     for (let t = 0; t <= n; t++) {
       const e = ids[t], de = dists[t], eOld = t < closed ? 1 : 0;
       let p = t;
@@ -247,22 +251,21 @@ export class HnswIndex implements HnswGraph {
    */
   private selectNeighbours(ids: Int32Array, dists: Float64Array, n: number, m: number, old: Uint8Array | null): number {
     if (n <= m) return n;
-    const V = this.vecs, d = this.dim, pair = this.out4;
+    const mem = this.mem, check = mem.ids, out = mem.out;
     let kept = 0;
     for (let t = 0; t < n && kept < m; t++) {
-      const e = ids[t], de = dists[t], eo = e * d;
-      let good = true;
+      const e = ids[t], de = dists[t];
+      // the kept neighbours e must be checked against (an old candidate: only the new ones)
+      let c = 0;
       if (old !== null && old[t] === 1) {
-        // an old candidate can only be rejected by a new kept neighbour
-        for (let r = 0; good && r < kept; r++) if (old[r] === 0) good = !(distVV(V, eo, ids[r] * d, d) < de);
+        for (let r = 0; r < kept; r++) if (old[r] === 0) check[c++] = ids[r];
       } else {
-        // two kept neighbours per pass (hnsw-dist.ts); stop at the first one nearer to e
-        let r = 0;
-        for (; good && r + 1 < kept; r += 2) {
-          distVV2(V, eo, ids[r] * d, ids[r + 1] * d, d, pair);
-          good = !(pair[0] < de || pair[1] < de);
-        }
-        if (good && r < kept) good = !(distVV(V, eo, ids[r] * d, d) < de);
+        for (let r = 0; r < kept; r++) check[c++] = ids[r];
+      }
+      let good = true;
+      if (c > 0) {
+        mem.dots(mem.vecAt(e), c);
+        for (let r = 0; good && r < c; r++) good = !(out[r] < de);
       }
       if (good) {
         ids[kept] = e;
@@ -272,12 +275,6 @@ export class HnswIndex implements HnswGraph {
       }
     }
     return kept;
-  }
-
-  /** Copy stored vector `id` into vq (the Float64Array query of the kernels in connect). */
-  private setVq(id: number): void {
-    const vq = this.vq, V = this.vecs, off = id * this.dim;
-    for (let j = 0; j < vq.length; j++) vq[j] = V[off + j];
   }
 
   /** Offset of the count slot of node's adjacency on layer l (in links0, or in upper for l ≥ 1). */
@@ -295,7 +292,7 @@ export class HnswIndex implements HnswGraph {
       b.set(a);
       return b;
     };
-    this.vecs = grow(this.vecs, next * this.dim);
+    this.mem.ensure(next);
     this.levels = grow(this.levels, next);
     this.links0 = grow(this.links0, next * (this.M0 + 1));
     this.closed0 = grow(this.closed0, next);

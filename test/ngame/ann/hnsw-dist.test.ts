@@ -1,34 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/util/rng';
-import { dist1, dist4, distMany, distVV, distVV2 } from '../../../src/ngame/ann/hnsw-dist';
+import fc from 'fast-check';
+import { HnswMemory, dotsRef } from '../../../src/ngame/ann/hnsw-dist';
 
-describe('HNSW distance kernels', () => {
-  it('all kernels give the same value for the same pair, close to a plain dot product', () => {
-    const rng = new Rng(5);
-    for (let d = 1; d <= 9; d++) {
-      const n = 7;
-      const V = Float32Array.from({ length: n * d }, () => rng.normal());
-      const q = Float64Array.from(V.subarray(0, d)); // row 0 as a Float64Array query
-      const ids = Int32Array.from([1, 2, 3, 4, 5, 6]);
-      const many = new Float64Array(6);
-      distMany(q, V, d, ids, 6, many, new Float64Array(4));
-      const four = new Float64Array(4);
-      dist4(q, V, d, 2 * d, 3 * d, 4 * d, d, four);
-      const two = new Float64Array(2);
-      distVV2(V, 0, 5 * d, 6 * d, d, two);
-      for (let t = 0; t < 6; t++) {
-        const id = ids[t];
-        let plain = 0;
-        for (let j = 0; j < d; j++) plain += V[j] * V[id * d + j];
-        const one = dist1(q, V, id * d, d);
-        expect(one).toBeCloseTo(1 - plain, 12);
-        expect(many[t]).toBe(one);
-        expect(distVV(V, 0, id * d, d)).toBe(one);
-        expect(distVV(V, id * d, 0, d)).toBe(one); // symmetric
-        if (t < 4) expect(four[t]).toBe(one);
+// The WebAssembly SIMD kernel against its plain-TS reference: bit for bit, for dims around the
+// kernel's blocks of 8 and 4 (1, primes, multiples), stored and scratch queries, poisoned outputs.
+describe('HNSW distance kernel (WebAssembly SIMD)', () => {
+  it('equals dotsRef bit for bit and a plain dot product closely', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 31, 64, 67, 256),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (d, n, seed) => {
+          let x = seed || 1;
+          const rnd = () => ((x = (x * 48271) % 2147483647) / 2147483647) * 2 - 1;
+          const rows = n + 3;
+          const mem = new HnswMemory(d, n + 1, rows);
+          for (let i = 0; i < rows * d; i++) mem.vecs[i] = rnd();
+          for (let j = 0; j < d; j++) mem.q[j] = rnd();
+          const ids = Array.from({ length: n }, (_, t) => (t * 7 + 1) % rows);
+          const want = new Float32Array(n);
+          for (const stored of [false, true]) {
+            mem.ids.set(ids);
+            mem.out.fill(NaN); // poisoned: every slot must be written
+            mem.dots(stored ? mem.vecAt(0) : mem.qPtr, n);
+            if (stored) dotsRef(mem.vecs, 0, mem.vecs, d, ids, n, want);
+            else dotsRef(mem.q, 0, mem.vecs, d, ids, n, want);
+            expect(Array.from(mem.out.subarray(0, n))).toEqual(Array.from(want));
+            const q = stored ? mem.vecs.subarray(0, d) : mem.q;
+            for (let t = 0; t < n; t++) {
+              let plain = 0;
+              for (let j = 0; j < d; j++) plain += q[j] * mem.vecs[ids[t] * d + j];
+              expect(Math.abs(want[t] - (1 - plain))).toBeLessThan(1e-5 * Math.max(1, d));
+            }
+          }
+        },
+      ),
+      { seed: 7, numRuns: 120 },
+    );
+  });
+
+  it('is symmetric: dist(x, y) equals dist(y, x) bit for bit', () => {
+    const d = 67, rows = 40;
+    const mem = new HnswMemory(d, rows, rows);
+    let x = 3;
+    for (let i = 0; i < rows * d; i++) mem.vecs[i] = ((x = (x * 48271) % 2147483647) / 2147483647) - 0.5;
+    for (let a = 0; a < rows; a++) {
+      for (let b = 0; b < rows; b++) mem.ids[b] = b;
+      mem.dots(mem.vecAt(a), rows);
+      const row = Array.from(mem.out.subarray(0, rows));
+      for (let b = 0; b < rows; b++) {
+        mem.ids[0] = a;
+        mem.dots(mem.vecAt(b), 1);
+        expect(mem.out[0]).toBe(row[b]);
       }
-      expect(two[0]).toBe(dist1(q, V, 5 * d, d));
-      expect(two[1]).toBe(dist1(q, V, 6 * d, d));
     }
+  });
+
+  it('keeps the vectors when the memory grows, and names the limit', () => {
+    const mem = new HnswMemory(5, 4, 10);
+    mem.vecs.set(Float32Array.from({ length: 50 }, (_, i) => i));
+    mem.ensure(100_000);
+    expect(Array.from(mem.vecs.subarray(0, 50))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(() => mem.ensure(2 ** 29)).toThrow(/5 GiB|more than the 4 GiB/);
   });
 });
