@@ -51,7 +51,7 @@ export default async function main(argv: string[]): Promise<void> {
       const index = buildLabelIndex(labels, d, DEFAULT_RUN.hnsw, 1);
       const buildS = (performance.now() - t) / 1000;
       t = performance.now();
-      const top = indexTopK(index, docs, k);
+      const top = await indexTopK(index, docs, k);
       const hnswMs = (performance.now() - t) / nq;
       const breakEven = exactMs > hnswMs ? Math.ceil((buildS * 1000) / (exactMs - hnswMs)) : Infinity;
       const row = { labels: L, d, device: backend.name, exactMsPerQuery: +exactMs.toFixed(2), hnswBuildS: +buildS.toFixed(1), hnswMsPerQuery: +hnswMs.toFixed(2), recall: +recallAtK(top, exact, k).toFixed(4), breakEvenDocs: breakEven };

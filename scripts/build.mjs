@@ -24,7 +24,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** dist/NAME.js ← src/FILE; package.json's exports map these (types: dist/types/FILE as .d.ts). */
 const LIBRARY = { index: 'src/index.ts', tensor: 'src/tensor/index.ts', kernels: 'src/kernels/index.ts' };
-const ENTRIES = { ...LIBRARY, cli: 'src/cli/main.ts' };
+// hnsw-worker: the script of HNSW's search threads (src/ngame/ann/hnsw-parallel.ts starts it)
+const ENTRIES = { ...LIBRARY, cli: 'src/cli/main.ts', 'hnsw-worker': 'src/ngame/ann/hnsw-worker.ts' };
 
 rmSync(dist, { recursive: true, force: true });
 

@@ -88,9 +88,9 @@ export function dualShortlist(docs: Float32Array, labelEmb: Float32Array, classi
 }
 
 /** The dual-shortlist scores of documents (n × dim): K candidates from each graph, re-scored and fused. */
-export function scoreWithIndexes(indexes: LabelIndexes, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, K: number, beta: number): ModelScores {
+export async function scoreWithIndexes(indexes: LabelIndexes, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, K: number, beta: number): Promise<ModelScores> {
   if (indexes.emb.dim !== dim || (indexes.clf && indexes.clf.dim !== dim)) throw new Error(`scoreWithIndexes: the indexes' dim differs from the model's ${dim}`);
-  const candEmb = indexTopK(indexes.emb, docs, K);
-  const candClf = classifiers && indexes.clf ? indexTopK(indexes.clf, docs, K) : null;
+  const candEmb = await indexTopK(indexes.emb, docs, K);
+  const candClf = classifiers && indexes.clf ? await indexTopK(indexes.clf, docs, K) : null;
   return dualShortlist(docs, labelEmb, classifiers, dim, candEmb, candClf, beta);
 }

@@ -12,6 +12,7 @@
 
 import type { Backend } from '../tensor';
 import { HnswIndex } from './ann/hnsw';
+import { searchParallel } from './ann/hnsw-parallel';
 import { exactTopK, recallAtK } from './ann/exact';
 import { mat } from './matrix';
 import { searchTopK } from './search';
@@ -65,11 +66,11 @@ export function buildLabelIndex(table: Float32Array, dim: number, p: HnswParams,
  * which the graph yields fewer than k labels (possible in a graph that is not connected) is
  * searched exactly over the index's own vectors instead, so every row holds k labels.
  */
-export function indexTopK(index: HnswIndex, docs: Float32Array, k: number): TopK {
+export async function indexTopK(index: HnswIndex, docs: Float32Array, k: number): Promise<TopK> {
   const dim = index.dim;
   const n = docs.length / dim;
   const kk = Math.min(k, index.size);
-  const top = index.search(mat(n, dim, docs), kk);
+  const top = await searchParallel(index, mat(n, dim, docs), kk); // on every core (hnsw-parallel.ts)
   const short: number[] = [];
   for (let q = 0; q < n; q++) if (top.indices[q * kk + kk - 1] < 0) short.push(q);
   if (short.length > 0) {
@@ -97,7 +98,7 @@ export async function labelTopK(backend: Backend, docs: Float32Array, table: Flo
   const L = table.length / dim;
   if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null };
   const index = buildLabelIndex(table, dim, search.hnsw, search.seed);
-  const top = indexTopK(index, docs, k);
+  const top = await indexTopK(index, docs, k);
   return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed) };
 }
 
@@ -122,7 +123,7 @@ export async function sampleRecall(backend: Backend, index: HnswIndex, docs: Flo
   for (let i = 0; i < m; i++) q.set(docs.subarray(perm[i] * dim, (perm[i] + 1) * dim), i * dim);
   const kk = Math.min(k, index.size);
   const exact = await searchTopK(backend, q, table, dim, kk);
-  return { k: kk, docs: m, recall: recallAtK(indexTopK(index, q, kk), exact, kk) };
+  return { k: kk, docs: m, recall: recallAtK(await indexTopK(index, q, kk), exact, kk) };
 }
 
 /** A run's search setting (run-config.ts `search`, `hnsw`, `seed`) as the trainers and inference take it. */

@@ -59,18 +59,18 @@ describe('labelTopK', () => {
     expect(await sampleRecall(cpu, ix, docs, labels, 10, 50, 9)).toEqual(await sampleRecall(cpu, ix, docs, labels, 10, 50, 9));
   });
 
-  it('k above efSearch raises the beam to k; every row is full even where the graph cannot reach k labels', () => {
+  it('k above efSearch raises the beam to k; every row is full even where the graph cannot reach k labels', async () => {
     const dim = 4;
     const labels = clustered(200, dim, 4);
     const ix = buildLabelIndex(labels, dim, { M: 4, efConstruction: 8, efSearch: 5 }, 1);
-    const top = indexTopK(ix, labels.subarray(0, 10 * dim), 50);
+    const top = await indexTopK(ix, labels.subarray(0, 10 * dim), 50);
     expect(top.k).toBe(50);
     for (let i = 0; i < top.indices.length; i++) expect(top.indices[i]).toBeGreaterThanOrEqual(0);
     // cut every link: the graph reaches its entry point only, so each row comes from the exact fallback
     for (let i = 0; i < ix.size; i++) ix.links0[i * (ix.M0 + 1)] = 0;
     ix.maxLevel = 0;
     const q = labels.subarray(0, 3 * dim);
-    expect(indexTopK(ix, q, 20)).toEqual(exactTopK(mat(3, dim, q), mat(200, dim, labels), 20));
-    expect(indexTopK(ix, q, 500).k).toBe(200); // k is capped at the labels there are
+    expect(await indexTopK(ix, q, 20)).toEqual(exactTopK(mat(3, dim, q), mat(200, dim, labels), 20));
+    expect((await indexTopK(ix, q, 500)).k).toBe(200); // k is capped at the labels there are
   });
 });

@@ -37,8 +37,6 @@ export function loadHnsw(path: string): HnswIndex {
   if (metricCode > 1) r.fail(`unknown metric code ${metricCode}`);
   if (dim < 1 || M < 2 || efC < 1 || efS < 1) r.fail(`bad parameters dim=${dim} M=${M} efConstruction=${efC} efSearch=${efS}`);
   if (entry1 > n || (n > 0 && entry1 === 0)) r.fail(`entry point ${entry1 - 1} with ${n} nodes`);
-  const index = new HnswIndex({ dim, metric: metricCode === 0 ? 'ip' : 'cosine', M, efConstruction: efC, efSearch: efS, capacity: n });
-  index.reserve(n);
   const M0 = 2 * M;
   const vecs = r.f32(n * dim, 'vectors');
   const levels = r.u8(n, 'levels');
@@ -59,15 +57,10 @@ export function loadHnsw(path: string): HnswIndex {
     if (levels[i] > 0 && (upperOff[i] < 0 || upperOff[i] + levels[i] * (M + 1) > upperLen)) r.fail(`node ${i} upper links out of range`);
   }
   for (let i = 0; i < upperLen; i++) if (upper[i] < 0 || upper[i] >= n) r.fail(`upper link value ${upper[i]}`);
-  index.vecs.set(vecs);
-  index.levels.set(levels);
-  index.links0.set(links0);
-  index.upperOff.set(upperOff);
-  index.upper = upper.length > 0 ? upper : new Int32Array(64);
-  index.upperLen = upperLen;
-  index.count = n;
-  index.entry = entry1 - 1;
-  index.maxLevel = maxLevel1 - 1;
+  const index = HnswIndex.fromParts({
+    dim, metric: metricCode === 0 ? 'ip' : 'cosine', M, efConstruction: efC, efSearch: efS,
+    count: n, entry: entry1 - 1, maxLevel: maxLevel1 - 1, vecs, levels, links0, upperOff, upper,
+  });
   index.rng.setState(rs as RngState);
   return index;
 }

@@ -36,6 +36,23 @@ export interface HnswOptions {
   capacity?: number;
 }
 
+/** What an index is, as plain arrays: for files (hnsw-io.ts) and worker threads (hnsw-parallel.ts). */
+export interface HnswParts {
+  dim: number;
+  metric: Metric;
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  count: number;
+  entry: number;
+  maxLevel: number;
+  vecs: Float32Array;
+  levels: Uint8Array;
+  links0: Int32Array;
+  upperOff: Int32Array;
+  upper: Int32Array;
+}
+
 export class HnswIndex implements HnswGraph {
   readonly dim: number;
   readonly metric: Metric;
@@ -152,6 +169,33 @@ export class HnswIndex implements HnswGraph {
       }
     }
     return { k, indices, values };
+  }
+
+  /** The index's state as plain arrays (views on its own; structured-clone them to copy). */
+  parts(): HnswParts {
+    const n = this.count, d = this.dim;
+    return {
+      dim: d, metric: this.metric, M: this.M, efConstruction: this.efConstruction, efSearch: this.efSearch,
+      count: n, entry: this.entry, maxLevel: this.maxLevel,
+      vecs: this.vecs.subarray(0, n * d), levels: this.levels.subarray(0, n), links0: this.links0.subarray(0, n * (this.M0 + 1)),
+      upperOff: this.upperOff.subarray(0, n), upper: this.upper.subarray(0, this.upperLen),
+    };
+  }
+
+  /** An index holding `p` (checked by the caller: loadHnsw checks a file's, a worker trusts its parent's). */
+  static fromParts(p: HnswParts): HnswIndex {
+    const index = new HnswIndex({ dim: p.dim, metric: p.metric, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, capacity: p.count });
+    index.reserve(p.count);
+    index.vecs.set(p.vecs);
+    index.levels.set(p.levels);
+    index.links0.set(p.links0);
+    index.upperOff.set(p.upperOff);
+    index.upper = p.upper.length > 0 ? Int32Array.from(p.upper) : new Int32Array(64);
+    index.upperLen = p.upper.length;
+    index.count = p.count;
+    index.entry = p.entry;
+    index.maxLevel = p.maxLevel;
+    return index;
   }
 
   /** The stored vector of item `id` (a view; unit-norm for 'cosine'). */

@@ -35,14 +35,14 @@ function freshRun(name: string): string {
 }
 
 describe('run directory graphs', () => {
-  it('round trip: recorded in the manifest, read back searching exactly as built', () => {
+  it('round trip: recorded in the manifest, read back searching exactly as built', async () => {
     const dir = freshRun('ok');
     const m = readManifest(dir)!;
     expect(m.files[INDEX_EMB].bytes).toBeGreaterThan(L * dim * 4);
     expect(m.files[INDEX_CLF].sha256).toMatch(/^[0-9a-f]{64}$/);
     const built = buildLabelIndex(emb, dim, search.hnsw, 5);
     const read = readRunIndex(dir, INDEX_EMB, emb, dim);
-    expect(indexTopK(read, queries, 10)).toEqual(indexTopK(built, queries, 10));
+    expect(await indexTopK(read, queries, 10)).toEqual(await indexTopK(built, queries, 10));
     const said: string[] = [];
     const ix = openRunIndexes(dir, emb, clf, dim, search, (s) => said.push(s))!;
     expect(said).toEqual([]);
@@ -52,7 +52,7 @@ describe('run directory graphs', () => {
     expect(openRunIndexes(dir, emb, clf, dim, { ...search, mode: 'auto' }, (s) => said.push(s))).toBeNull(); // 300 labels: exact
   });
 
-  it('a damaged, missing or foreign graph is refused, naming the file, and rebuilt from the model', () => {
+  it('a damaged, missing or foreign graph is refused, naming the file, and rebuilt from the model', async () => {
     const dir = freshRun('bad');
     const path = join(dir, INDEX_EMB);
     const bytes = readFileSync(path);
@@ -64,7 +64,7 @@ describe('run directory graphs', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toContain(`${path} is corrupted`);
     expect(said[0]).toContain('rebuilding the graph from the model (300 rows)');
-    expect(indexTopK(ix.emb, queries, 10)).toEqual(indexTopK(buildLabelIndex(emb, dim, search.hnsw, 5), queries, 10));
+    expect(await indexTopK(ix.emb, queries, 10)).toEqual(await indexTopK(buildLabelIndex(emb, dim, search.hnsw, 5), queries, 10));
     rmSync(join(dir, INDEX_CLF));
     expect(() => readRunIndex(dir, INDEX_CLF, clf, dim)).toThrow(/index.clf.hnsw is missing/);
     // the graph of another table (here: the classifiers' graph read as the embeddings')
