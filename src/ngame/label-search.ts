@@ -92,14 +92,15 @@ export const RECALL_DOCS = 1000;
  * The k best labels of each document by inner product with `table`: an exact search, or, when
  * `search` resolves to HNSW for this table, a graph built for this call and searched; then,
  * with `recallSeed`, the graph's recall@k against exact search on RECALL_DOCS documents drawn
- * with that seed (null for an exact search).
+ * with that seed (null for an exact search); and the graph (null for an exact search), which
+ * the caller may reuse: it is buildLabelIndex(table, dim, search.hnsw, search.seed).
  */
-export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number): Promise<{ top: TopK; recall: IndexRecall | null }> {
+export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number): Promise<{ top: TopK; recall: IndexRecall | null; index: HnswIndex | null }> {
   const L = table.length / dim;
-  if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null };
+  if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null, index: null };
   const index = buildLabelIndex(table, dim, search.hnsw, search.seed);
   const top = await indexTopK(index, docs, k);
-  return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed) };
+  return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed), index };
 }
 
 /** Recall of an index against exact search, measured on a fixed sample of documents. */
@@ -135,7 +136,10 @@ export function runSearch(cfg: { search: SearchMode; hnsw: HnswParams; seed: num
 export interface SearchRecord {
   mode: 'hnsw';
   hnsw: HnswParams;
+  /** Seconds building the graphs at the end of training (not the one reused from the M2 shortlist). */
   buildSeconds: number;
+  /** The label embeddings' graph is the M2 shortlist's (built during M2, counted in its epoch). */
+  embFromShortlist?: boolean;
   /** recall@k of each graph against exact search, on a fixed sample of test documents. */
   emb: IndexRecall;
   clf: IndexRecall | null;

@@ -20,6 +20,7 @@ import { embedCorpus } from './embed';
 import { scoreDocuments, testMetrics } from './inference';
 import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type SearchRecord } from './label-search';
 import type { LabelIndexes } from './dual-shortlist';
+import type { HnswIndex } from './ann/hnsw';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
 import { M2Trainer, type M2EpochLog } from './train-m2';
@@ -114,7 +115,7 @@ async function trainAndSave(config: RunConfig, outDir: string, rep: Reporter, op
   const labelEmb = await p.m1.labelEmbeddings();
   const m2 = await trainM2(p, labelEmb, rep);
   const te = performance.now();
-  const indexes = buildIndexes(p, labelEmb, m2.classifiers, rep);
+  const indexes = buildIndexes(p, labelEmb, m2.classifiers, rep, m2.embGraph ?? null);
   const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep, indexes?.graphs ?? null);
   const metrics = await evaluateTest(p, labelEmb, m2.classifiers, fusion.beta, rep, indexes);
   const evalSeconds = (performance.now() - te) / 1000;
@@ -213,7 +214,7 @@ async function trainM1(p: Prepared, rep: Reporter): Promise<{ epochs: EpochLog[]
 }
 
 /** Stage 3, M2: per-label classifiers on the frozen encoder's training-document embeddings. */
-async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Promise<{ classifiers: Float32Array | null; epochs: M2EpochLog[]; seconds: number }> {
+async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Promise<{ classifiers: Float32Array | null; epochs: M2EpochLog[]; seconds: number; embGraph?: HnswIndex | null }> {
   const { cfg, outDir } = p;
   const epochs: M2EpochLog[] = [];
   const t = performance.now();
@@ -231,7 +232,7 @@ async function trainM2(p: Prepared, labelEmb: Float32Array, rep: Reporter): Prom
   }
   const classifiers = await m2.classifiers();
   m2.dispose();
-  return { classifiers, epochs, seconds: (performance.now() - t) / 1000 };
+  return { classifiers, epochs, seconds: (performance.now() - t) / 1000, embGraph: m2.shortlistGraph };
 }
 
 /** Stage 4: the fusion weight β, chosen on the validation documents when there are some (else the config's). */
@@ -257,21 +258,25 @@ async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifie
  * embeddings and the classifiers, built once, saved in the run directory (manifest-checked) for
  * eval and predict, and used by the validation and test inference (NGAME's dual shortlist).
  */
-function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter): { graphs: LabelIndexes; buildSeconds: number } | null {
+function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, embGraph: HnswIndex | null): { graphs: LabelIndexes; buildSeconds: number; embReused: boolean } | null {
   const D = p.encoder.outDim;
   const search = runSearch(p.cfg);
   if (resolveSearch(search.mode, labelEmb.length / D) === 'exact') return null;
   const t = performance.now();
-  rep.info(`building the HNSW graphs (M ${search.hnsw.M}, efConstruction ${search.hnsw.efConstruction}) over ${labelEmb.length / D} label embeddings${classifiers ? ' and classifiers' : ''}`);
-  const graphs = { emb: buildLabelIndex(labelEmb, D, search.hnsw, search.seed), clf: classifiers ? buildLabelIndex(classifiers, D, search.hnsw, search.seed + 1) : null };
+  const L = labelEmb.length / D;
+  const reuse = embGraph !== null && embGraph.size === L;
+  const what = [reuse ? null : `${L} label embeddings`, classifiers ? `${L} classifiers` : null].filter((x) => x !== null).join(' and ');
+  if (what) rep.info(`building the HNSW graph${what.includes(' and ') ? 's' : ''} (M ${search.hnsw.M}, efConstruction ${search.hnsw.efConstruction}) over ${what}`);
+  if (reuse) rep.info('the label embeddings\' HNSW graph is the one the M2 shortlist was searched in (the encoder is frozen in M2)');
+  const graphs = { emb: reuse ? embGraph : buildLabelIndex(labelEmb, D, search.hnsw, search.seed), clf: classifiers ? buildLabelIndex(classifiers, D, search.hnsw, search.seed + 1) : null };
   const buildSeconds = (performance.now() - t) / 1000;
   writeRunIndexes(p.outDir, graphs);
   rep.info(`HNSW graphs built in ${buildSeconds.toFixed(1)} s`);
-  return { graphs, buildSeconds };
+  return { graphs, buildSeconds, embReused: reuse };
 }
 
 /** Stage 5: test metrics of M1 alone, M2 alone and their fusion with weight β (and the graphs' recall, with HNSW). */
-async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter, indexes: { graphs: LabelIndexes; buildSeconds: number } | null): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null; search?: SearchRecord }> {
+async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, beta: number, rep: Reporter, indexes: { graphs: LabelIndexes; buildSeconds: number; embReused: boolean } | null): Promise<{ m1: Metrics; m2: Metrics | null; fused: Metrics | null; search?: SearchRecord }> {
   rep.info('encoding the test documents');
   const encoder = p.encoder;
   const testEmb = await embedCorpus(encoder, p.corpora.test);
@@ -282,7 +287,7 @@ async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Fl
     const { graphs } = indexes;
     const emb = await sampleRecall(p.backend, graphs.emb, testEmb, labelEmb, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4);
     const clf = graphs.clf && classifiers ? await sampleRecall(p.backend, graphs.clf, testEmb, classifiers, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4) : null;
-    search = { mode: 'hnsw', hnsw: { ...p.cfg.hnsw }, buildSeconds: indexes.buildSeconds, emb, clf };
+    search = { mode: 'hnsw', hnsw: { ...p.cfg.hnsw }, buildSeconds: indexes.buildSeconds, ...(indexes.embReused ? { embFromShortlist: true } : {}), emb, clf };
     rep.info(`HNSW recall@${emb.k} against exact search on ${emb.docs} test documents: embeddings ${emb.recall.toFixed(4)}${clf ? `, classifiers ${clf.recall.toFixed(4)}` : ''}`);
   }
   return {

@@ -25,6 +25,7 @@ import type { ClusteringReport } from './cluster';
 import { tripletMultiPositive, type MultiPositiveOptions } from './losses';
 import { topkToCSR } from './metrics';
 import { labelTopK, type IndexRecall, type LabelSearch } from './label-search';
+import type { HnswIndex } from './ann/hnsw';
 import { Rng } from '../util/rng';
 
 export type M2Loss = 'softmax' | 'pool-softmax' | 'triplet';
@@ -89,6 +90,12 @@ export class M2Trainer {
   private readonly planner: CurriculumPlanner;
   /** (N × L) each training document's `shortlist` nearest labels by M1 embedding. */
   private shortlist: CSR | null = null;
+  /**
+   * The HNSW graph over the label embeddings the shortlist was searched in, when the search
+   * resolved to HNSW: buildLabelIndex(labelEmb, dim, search.hnsw, search.seed), the very graph
+   * inference needs (the encoder is frozen in M2), so runTraining reuses it instead of a second build.
+   */
+  shortlistGraph: HnswIndex | null = null;
   epoch = 0;
 
   /**
@@ -121,6 +128,7 @@ export class M2Trainer {
       const found = await labelTopK(this.backend, this.bank.data, this.labelEmb, this.dim, k, this.cfg.search, this.cfg.seed + 3);
       this.shortlist = topkToCSR(found.top, this.Y.cols);
       shortlistRecall = found.recall;
+      this.shortlistGraph = found.index;
       overheadMs += performance.now() - s0;
     }
     // A softmax over all labels gains nothing from cluster batches: random ones. Otherwise the

@@ -27,9 +27,12 @@ describe('--search hnsw', () => {
   it('train saves both graphs in the manifest and logs their recall; eval with them prints the training metrics', async () => {
     const m = readManifest(run)!;
     expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['index.emb.hnsw', 'index.clf.hnsw']));
-    const final = runLog(run).at(-1) as unknown as { stage: string; search: { mode: string; emb: { k: number; docs: number; recall: number }; clf: { recall: number } }; fused: { P: number[] } };
+    const final = runLog(run).at(-1) as unknown as { stage: string; search: { mode: string; embFromShortlist?: boolean; emb: { k: number; docs: number; recall: number }; clf: { recall: number } }; fused: { P: number[] } };
     expect(final.stage).toBe('final');
     expect(final.search.mode).toBe('hnsw');
+    // the M2 shortlist's graph over the label embeddings is the inference graph: built once
+    expect(final.search.embFromShortlist).toBe(true);
+    // and it is the graph a fresh build gives (the next test: eval rebuilding it from the model gives the same results)
     const testDocs = Number(readFileSync(join(dir, 'data', 'tst_X_Y.txt'), 'utf8').split(/\s/)[0]);
     expect(final.search.emb.docs).toBe(testDocs); // every test document (fewer than the sample)
     expect(final.search.emb.recall).toBeGreaterThan(0.9);
