@@ -1,23 +1,25 @@
 // Helper of bench/scale.ts: each stage of a default NGAME run, once, on a (synthetic) dataset,
 // timed with the process's resident memory after it. The stages call what `ngame train` calls
 // (src/ngame/run.ts): the featurizer and encoder of model-setup.ts, M1Trainer with the run's
-// sampler, the curriculum's clustering, M2Trainer with its shortlist, embedCorpus, scoreDocuments,
-// testMetrics; and the HNSW index of src/ngame/ann over the label embeddings.
+// sampler, the curriculum's clustering, M2Trainer with its shortlist, the HNSW graphs of
+// label-search.ts (when the run's search resolves to HNSW), embedCorpus, scoreDocuments (the dual
+// shortlist through both graphs, or exact), the graphs' recall, testMetrics.
 // A stage that throws (a table larger than one binding, say) is recorded as failed with the
 // error's message, and the stages that need its result as skipped; the bench goes on.
 import type { Backend } from '../src/tensor';
 import { freshModel } from '../src/ngame/model-setup';
 import { featurize } from '../src/ngame/corpus';
-import { loadDataset, selectRows, type Dataset } from '../src/ngame/data';
+import { loadDataset } from '../src/ngame/data';
 import { embedCorpus } from '../src/ngame/embed';
-import { scoreDocuments, testMetrics, type ModelScores } from '../src/ngame/inference';
+import { scoreDocuments, testMetrics } from '../src/ngame/inference';
 import { makeSampler } from '../src/ngame/samplers';
 import { M1Trainer } from '../src/ngame/train-m1';
 import { M2Trainer } from '../src/ngame/train-m2';
 import { CurriculumPlanner } from '../src/ngame/batching';
 import { checkTensorSizes, preflightRun } from '../src/ngame/preflight';
-import { HnswIndex } from '../src/ngame/ann';
-import { mat } from '../src/ngame/matrix';
+import { searchThreads, type HnswIndex } from '../src/ngame/ann';
+import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS } from '../src/ngame/label-search';
+import { testSample } from '../src/ngame/baselines';
 import { m1Config, m2Config, type RunConfig } from '../src/ngame/run-config';
 import { peakRssBytes } from '../src/util/memory';
 import { Rng } from '../src/util/rng';
@@ -33,9 +35,6 @@ export interface StageResult {
   /** Seconds of named parts of the stage (the extrapolation counts some once, not per epoch). */
   parts?: Record<string, number>;
 }
-
-/** HNSW settings of the index stage (the index's defaults; NGAME's own code uses M 100, efC 300 on 1.3M). */
-export const HNSW = { M: 16, efConstruction: 200, efSearch: 200, k: 100 };
 
 type Outcome<T> = { value: T; note: string; parts?: Record<string, number> };
 
@@ -101,76 +100,66 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     return { value: await embedCorpus(prep!.encoder, prep!.corpora.labels), note: `${prep!.data.labelTexts.length} label embeddings` };
   });
 
-  const m2 = await stage('M2 epoch with shortlist', [labelEmb], async () => {
+  // The graph over the label embeddings, when the run's search resolves to HNSW for this many
+  // labels: in a run the M2 shortlist builds it (and inference reuses it); here it is timed on
+  // its own, and the M2 stage below searches it instead of building it again.
+  const hnsw = (L: number) => resolveSearch(cfg.search, L) === 'hnsw';
+  const embGraph = await stage<HnswIndex | false>('index build', [labelEmb], async () => {
+    const D = prep!.encoder.outDim;
+    const L = labelEmb!.length / D;
+    if (!hnsw(L)) return { value: false as const, note: `none: search '${cfg.search}' is exact for ${L} labels` };
+    return { value: buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, one thread); a run builds one more, over the classifiers` };
+  });
+
+  const m2 = await stage('M2 epoch with shortlist', [labelEmb, embGraph], async () => {
     const { data, encoder, corpora } = prep!;
     const e0 = performance.now();
     const docEmb = await embedCorpus(encoder, corpora.train, { training: true, rng: new Rng(cfg.seed + 1) });
     const embedS = (performance.now() - e0) / 1000;
-    const trainer = new M2Trainer(backend, data.trainY, docEmb, labelEmb!, encoder.outDim, m2Config(cfg));
+    const trainer = new M2Trainer(backend, data.trainY, docEmb, labelEmb!, encoder.outDim, { ...m2Config(cfg), search: runSearch(cfg) });
+    if (embGraph) trainer.shortlistGraph = embGraph;
     try {
       const log = await trainer.trainEpoch((i, n) => progress(`M2 epoch: step ${i}/${n}`));
       const classifiers = await trainer.classifiers();
-      const note = `encode train docs ${embedS.toFixed(1)} s; shortlist (${cfg.m2.shortlist} labels/doc) and clustering ${(log.overheadMs / 1000).toFixed(1)} s; ${log.steps} steps`;
+      const recall = log.shortlistRecall ? `, recall@${log.shortlistRecall.k} ${log.shortlistRecall.recall.toFixed(4)} on ${log.shortlistRecall.docs} docs` : '';
+      const how = embGraph ? `through the HNSW graph${recall}` : 'exact';
+      const note = `encode train docs ${embedS.toFixed(1)} s; shortlist (${cfg.m2.shortlist} labels/doc, ${how}) and clustering ${(log.overheadMs / 1000).toFixed(1)} s; ${log.steps} steps`;
       return { value: { classifiers }, note, parts: { encodeTrainDocs: embedS, shortlistAndClustering: log.overheadMs / 1000 } };
     } finally {
       trainer.dispose();
     }
   });
 
-  const index = await stage('index build', [labelEmb], async () => {
+  const clfGraph = await stage<HnswIndex | false>('index build (classifiers)', [m2, embGraph], async () => {
     const D = prep!.encoder.outDim;
-    const L = labelEmb!.length / D;
-    const h = new HnswIndex({ dim: D, metric: 'ip', M: HNSW.M, efConstruction: HNSW.efConstruction, efSearch: HNSW.efSearch, seed: cfg.seed });
-    for (let i = 0; i < L; i += 4096) {
-      h.add(mat(Math.min(4096, L - i), D, labelEmb!.subarray(i * D, Math.min(L, i + 4096) * D)));
-      progress(`index build: ${Math.min(L, i + 4096)}/${L}`);
-    }
-    return { value: h, note: `HNSW over ${L} label embeddings (M ${HNSW.M}, efConstruction ${HNSW.efConstruction}, one thread)` };
+    if (!embGraph) return { value: false as const, note: 'none: exact search' };
+    return { value: buildLabelIndex(m2!.classifiers!, D, cfg.hnsw, cfg.seed + 1), note: `HNSW over the ${m2!.classifiers!.length / D} M2 classifiers` };
   });
 
-  const inferred = await stage('inference', [labelEmb], async () => {
+  const inferred = await stage('inference', [labelEmb, m2, clfGraph], async () => {
     const { encoder, corpora, T } = prep!;
     const testEmb = await embedCorpus(encoder, corpora.test);
-    const scores = await scoreDocuments(backend, testEmb, labelEmb!, m2?.classifiers ?? null, encoder.outDim, cfg.topK, cfg.beta);
-    return { value: { testEmb, scores }, note: `${T} test docs: encode, exact top-${cfg.topK} over label embeddings${m2 ? ' and classifiers, fused' : ' (no classifiers: M2 did not finish)'}` };
+    const graphs = embGraph && clfGraph ? { emb: embGraph, clf: clfGraph } : null;
+    const scores = await scoreDocuments(backend, testEmb, labelEmb!, m2!.classifiers, encoder.outDim, cfg.topK, cfg.beta, graphs);
+    const how = graphs ? `NGAME's dual shortlist through both graphs (efSearch ${cfg.hnsw.efSearch}, ${searchThreads()} threads), re-scored exactly, fused` : 'exact search of label embeddings and classifiers, fused';
+    return { value: { testEmb, scores, graphs }, note: `${T} test docs: encode; top-${cfg.topK} by ${how}` };
   });
 
-  await stage('index search', [index, inferred], async () => {
-    const D = prep!.encoder.outDim;
-    const T = prep!.T;
-    const k = Math.min(HNSW.k, index!.size);
-    const top = index!.search(mat(T, D, inferred!.testEmb), k, Math.max(HNSW.efSearch, k));
-    return { value: true, note: `${T} test docs, top-${k} at efSearch ${Math.max(HNSW.efSearch, k)}: recall@${k} ${recall(top.indices, k, inferred!.scores).toFixed(4)} against exact search` };
+  await stage('index recall', [inferred], async () => {
+    const { graphs, testEmb } = inferred!;
+    if (!graphs) return { value: true, note: 'none: exact search' };
+    const n = Math.min(RECALL_DOCS, prep!.T);
+    const e = await sampleRecall(backend, graphs.emb, testEmb, labelEmb!, cfg.topK, n, cfg.seed + 4);
+    const c = await sampleRecall(backend, graphs.clf, testEmb, m2!.classifiers!, cfg.topK, n, cfg.seed + 4);
+    return { value: true, note: `recall@${e.k} against exact search on ${e.docs} test docs: embeddings ${e.recall.toFixed(4)}, classifiers ${c.recall.toFixed(4)}` };
   });
 
   await stage('evaluation', [inferred], async () => {
-    const sub = firstTestDocs(prep!.data, prep!.T);
+    const sub = testSample(prep!.data, Int32Array.from({ length: prep!.T }, (_, i) => i));
     const m = testMetrics(inferred!.scores.fused, sub);
     return { value: true, note: `${prep!.T} test docs: ${m2 ? 'fused' : 'M1'} P@1 ${m.P[0].toFixed(2)}, P@5 ${m.P[4].toFixed(2)}` };
   });
   return results;
-}
-
-/** Mean share of the exact top-k (embedding scores) that the index's top-k holds. */
-function recall(found: Int32Array, k: number, exact: ModelScores): number {
-  const e = exact.emb;
-  let hit = 0;
-  let total = 0;
-  for (let r = 0; r < e.rows; r++) {
-    const want = new Set(e.indices.subarray(e.indptr[r], Math.min(e.indptr[r + 1], e.indptr[r] + k)));
-    for (let j = 0; j < k; j++) if (want.has(found[r * k + j])) hit++;
-    total += want.size;
-  }
-  return total ? hit / total : 1;
-}
-
-/** The dataset with only its first T test documents (their labels and filter pairs). */
-function firstTestDocs(data: Dataset, T: number): Dataset {
-  const keep = Array.from(data.filterTest.row.keys()).filter((i) => data.filterTest.row[i] < T);
-  return {
-    ...data, testTexts: data.testTexts.slice(0, T), testY: selectRows(data.testY, Int32Array.from({ length: T }, (_, i) => i)),
-    filterTest: { row: Int32Array.from(keep, (i) => data.filterTest.row[i]), col: Int32Array.from(keep, (i) => data.filterTest.col[i]) },
-  };
 }
 
 let lastProgress = 0;

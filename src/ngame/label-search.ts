@@ -93,12 +93,13 @@ export const RECALL_DOCS = 1000;
  * `search` resolves to HNSW for this table, a graph built for this call and searched; then,
  * with `recallSeed`, the graph's recall@k against exact search on RECALL_DOCS documents drawn
  * with that seed (null for an exact search); and the graph (null for an exact search), which
- * the caller may reuse: it is buildLabelIndex(table, dim, search.hnsw, search.seed).
+ * the caller may reuse: it is buildLabelIndex(table, dim, search.hnsw, search.seed), or `built`
+ * when the caller already has that graph.
  */
-export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number): Promise<{ top: TopK; recall: IndexRecall | null; index: HnswIndex | null }> {
+export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number, built?: HnswIndex | null): Promise<{ top: TopK; recall: IndexRecall | null; index: HnswIndex | null }> {
   const L = table.length / dim;
   if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null, index: null };
-  const index = buildLabelIndex(table, dim, search.hnsw, search.seed);
+  const index = built ?? buildLabelIndex(table, dim, search.hnsw, search.seed);
   const top = await indexTopK(index, docs, k);
   return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed), index };
 }

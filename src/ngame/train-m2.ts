@@ -94,6 +94,7 @@ export class M2Trainer {
    * The HNSW graph over the label embeddings the shortlist was searched in, when the search
    * resolved to HNSW: buildLabelIndex(labelEmb, dim, search.hnsw, search.seed), the very graph
    * inference needs (the encoder is frozen in M2), so runTraining reuses it instead of a second build.
+   * Set before the first epoch (bench/scale.ts times the build apart), the shortlist searches it.
    */
   shortlistGraph: HnswIndex | null = null;
   epoch = 0;
@@ -125,7 +126,7 @@ export class M2Trainer {
     if (this.cfg.kind !== 'softmax' && this.cfg.shortlist > 0 && !this.shortlist) {
       const s0 = performance.now();
       const k = Math.min(this.cfg.shortlist, this.Y.cols);
-      const found = await labelTopK(this.backend, this.bank.data, this.labelEmb, this.dim, k, this.cfg.search, this.cfg.seed + 3);
+      const found = await labelTopK(this.backend, this.bank.data, this.labelEmb, this.dim, k, this.cfg.search, this.cfg.seed + 3, this.shortlistGraph);
       this.shortlist = topkToCSR(found.top, this.Y.cols);
       shortlistRecall = found.recall;
       this.shortlistGraph = found.index;
