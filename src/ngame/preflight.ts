@@ -4,6 +4,8 @@
 // rank, a batch larger than the trainable documents, a pretrained directory whose config.json
 // does not match its weights) fails here, in seconds, and leaves an existing run as it was.
 import { totalmem } from 'node:os';
+import { HNSW_MAX_BYTES } from './ann/hnsw-dist';
+import { resolveSearch } from './label-search';
 import type { Backend } from '../tensor';
 import type { TextEncoder } from '../model/text-encoder';
 import { checkPretrainedDir } from '../model/pretrained-check';
@@ -66,6 +68,10 @@ export function checkTensorSizes(cfg: RunConfig, encoder: TextEncoder, labels: n
     if (cfg.m2.loss === 'softmax') {
       tables.push({ what: `the M2 softmax scores (${cfg.m2.batchSize} documents × ${labels} labels f32)`, bytes: cfg.m2.batchSize * labels * 4, fix: 'm2.loss "pool-softmax" or a smaller m2.batchSize (--config)', shards: false });
     }
+  }
+  // The HNSW graphs keep their vectors in a WebAssembly memory (ann/hnsw-dist.ts), at most 4 GiB.
+  if (resolveSearch(cfg.search, labels) === 'hnsw' && labels * D * 4 > HNSW_MAX_BYTES - 65536) {
+    throw new Error(`the HNSW graph over ${labels} label vectors × ${D} f32 takes ${mib(labels * D * 4)} MiB, more than the ${mib(HNSW_MAX_BYTES)} MiB a WebAssembly memory holds: use a smaller --dim, or --search exact`);
   }
   for (const t of tables) {
     checkTableMemory(t.what, t.bytes, t.fix, memoryBytes);

@@ -75,6 +75,9 @@ describe('preflight', () => {
     expect(() => checkTensorSizes(cfg({ loss: 'softmax', batchSize: 256 }), enc(10), 1024 + 1, be)).toThrow(/M2 classifiers/);
     expect(() => checkTensorSizes(cfg({ loss: 'softmax', batchSize: 512 }), enc(10), 600, be)).toThrow(/the M2 softmax scores \(512 documents × 600 labels f32\)/);
     expect(() => checkTensorSizes(cfg({}), enc(1e6), 1e6, new CpuBackend())).not.toThrow(); // cpu: no binding limit
+    // an HNSW graph keeps its vectors in one WebAssembly memory (4 GiB): 5M × 256 f32 does not fit; exact search needs no graph
+    expect(() => checkTensorSizes(cfg({ epochs: 0 }), enc(10), 5e6, new CpuBackend(), 2 ** 40)).toThrow(/the HNSW graph over 5000000 label vectors × 256 f32 takes 4882\.8 MiB, more than the 4096\.0 MiB a WebAssembly memory holds: use a smaller --dim, or --search exact/);
+    expect(() => checkTensorSizes({ ...cfg({ epochs: 0 }), search: 'exact' }, enc(10), 5e6, new CpuBackend(), 2 ** 40)).not.toThrow();
   });
 
   it('checkTensorSizes with row shards: the bag term table and the pool losses\' classifiers may exceed one binding, not memory', () => {

@@ -79,6 +79,8 @@ let compiled: object | null = null;
 const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB (65,536 pages). */
 const MAX_PAGES = 65536;
+/** The most bytes of vectors (and the kernel's scratch) one HNSW graph can hold. */
+export const HNSW_MAX_BYTES = MAX_PAGES * PAGE;
 
 /**
  * One index's WebAssembly memory: the kernel's scratch (query, ids, distances) and the index's
@@ -118,7 +120,7 @@ export class HnswMemory {
   ensure(capacity: number): void {
     const bytes = this.vecPtr + capacity * this.dim * 4;
     const pages = Math.ceil(bytes / PAGE);
-    if (pages > MAX_PAGES) {
+    if (bytes > HNSW_MAX_BYTES) {
       throw new Error(`HNSW index: ${capacity} vectors of dim ${this.dim} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than the 4 GiB a WebAssembly memory can hold; index fewer vectors per graph or a smaller dim`);
     }
     const have = this.memory.buffer.byteLength / PAGE;
