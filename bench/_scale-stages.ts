@@ -39,7 +39,7 @@ export interface StageResult {
 type Outcome<T> = { value: T; note: string; parts?: Record<string, number> };
 
 /** Runs the stages in order; `onStage` sees each result as it is known. */
-export async function runStages(cfg: RunConfig, dir: string, backend: Backend, inferDocs: number, onStage: (r: StageResult) => void): Promise<StageResult[]> {
+export async function runStages(cfg: RunConfig, dir: string, backend: Backend, inferDocs: number, skipM2: boolean, onStage: (r: StageResult) => void): Promise<StageResult[]> {
   const results: StageResult[] = [];
   const record = (stage: string, status: StageResult['status'], seconds: number | null, note: string, parts?: Record<string, number>) => {
     const r: StageResult = { stage, status, seconds, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes(), note, ...(parts ? { parts } : {}) };
@@ -47,7 +47,11 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     onStage(r);
   };
   /** One stage: skipped when a result it needs is missing, failed (with the reason) when it throws. */
-  async function stage<T>(name: string, needs: unknown[], fn: () => Promise<Outcome<T>>): Promise<T | null> {
+  async function stage<T>(name: string, needs: unknown[], fn: () => Promise<Outcome<T>>, skip = false): Promise<T | null> {
+    if (skip) {
+      record(name, 'skipped', null, 'left out (--skip-m2)');
+      return null;
+    }
     if (needs.some((x) => x === null)) {
       record(name, 'skipped', null, 'needs a stage that did not finish');
       return null;
@@ -128,20 +132,22 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     } finally {
       trainer.dispose();
     }
-  });
+  }, skipM2);
 
   const clfGraph = await stage<HnswIndex | false>('index build (classifiers)', [m2, embGraph], async () => {
     const D = prep!.encoder.outDim;
     if (!embGraph) return { value: false as const, note: 'none: exact search' };
     return { value: buildLabelIndex(m2!.classifiers!, D, cfg.hnsw, cfg.seed + 1), note: `HNSW over the ${m2!.classifiers!.length / D} M2 classifiers` };
-  });
+  }, skipM2);
 
-  const inferred = await stage('inference', [labelEmb, m2, clfGraph], async () => {
+  const inferred = await stage('inference', skipM2 ? [labelEmb, embGraph] : [labelEmb, m2, clfGraph], async () => {
     const { encoder, corpora, T } = prep!;
     const testEmb = await embedCorpus(encoder, corpora.test);
-    const graphs = embGraph && clfGraph ? { emb: embGraph, clf: clfGraph } : null;
-    const scores = await scoreDocuments(backend, testEmb, labelEmb!, m2!.classifiers, encoder.outDim, cfg.topK, cfg.beta, graphs);
-    const how = graphs ? `NGAME's dual shortlist through both graphs (efSearch ${cfg.hnsw.efSearch}, ${searchThreads()} threads), re-scored exactly, fused` : 'exact search of label embeddings and classifiers, fused';
+    const classifiers = m2?.classifiers ?? null;
+    const graphs = embGraph ? { emb: embGraph, clf: clfGraph || null } : null;
+    const scores = await scoreDocuments(backend, testEmb, labelEmb!, classifiers, encoder.outDim, cfg.topK, cfg.beta, graphs);
+    const tables = classifiers ? 'label embeddings and classifiers' : 'label embeddings (no M2)';
+    const how = graphs ? `NGAME's dual shortlist through the ${graphs.clf ? 'two graphs' : 'label embeddings\' graph'} (efSearch ${cfg.hnsw.efSearch}, ${searchThreads()} threads), re-scored exactly${classifiers ? ', fused' : ''}` : `exact search of the ${tables}${classifiers ? ', fused' : ''}`;
     return { value: { testEmb, scores, graphs }, note: `${T} test docs: encode; top-${cfg.topK} by ${how}` };
   });
 
@@ -150,8 +156,8 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     if (!graphs) return { value: true, note: 'none: exact search' };
     const n = Math.min(RECALL_DOCS, prep!.T);
     const e = await sampleRecall(backend, graphs.emb, testEmb, labelEmb!, cfg.topK, n, cfg.seed + 4);
-    const c = await sampleRecall(backend, graphs.clf, testEmb, m2!.classifiers!, cfg.topK, n, cfg.seed + 4);
-    return { value: true, note: `recall@${e.k} against exact search on ${e.docs} test docs: embeddings ${e.recall.toFixed(4)}, classifiers ${c.recall.toFixed(4)}` };
+    const c = graphs.clf ? await sampleRecall(backend, graphs.clf, testEmb, m2!.classifiers!, cfg.topK, n, cfg.seed + 4) : null;
+    return { value: true, note: `recall@${e.k} against exact search on ${e.docs} test docs: embeddings ${e.recall.toFixed(4)}${c ? `, classifiers ${c.recall.toFixed(4)}` : ''}` };
   });
 
   await stage('evaluation', [inferred], async () => {

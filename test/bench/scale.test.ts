@@ -15,7 +15,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('parseScaleArgs', () => {
   it('takes a paper shape or a custom size, with defaults for the rest', () => {
     const a = parseScaleArgs(['--shape', 'lf-amazontitles-131k'], '/home/u');
-    expect(a).toMatchObject({ shapeName: 'lf-amazontitles-131k', seed: 0, inferDocs: 20_000, device: 'auto', json: false, dataDir: '/home/u/xc/synth-lf-amazontitles-131k-s0' });
+    expect(a).toMatchObject({ shapeName: 'lf-amazontitles-131k', seed: 0, inferDocs: 20_000, device: 'auto', json: false, skipM2: false, dataDir: '/home/u/xc/synth-lf-amazontitles-131k-s0' });
+    expect(parseScaleArgs(['--shape', 'lf-amazontitles-1.3m', '--skip-m2']).skipM2).toBe(true);
     expect(a.shape.labels).toBe(131_073);
     const b = parseScaleArgs(['--train-docs', '20000', '--labels', '15000', '--test-docs', '500', '--seed', '3', '--json', '--data-dir', '/d'], '/home/u');
     expect(b).toMatchObject({ shapeName: null, seed: 3, inferDocs: 500, json: true, dataDir: '/d' });
