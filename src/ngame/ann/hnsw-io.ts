@@ -21,13 +21,8 @@ export function encodeHnsw(index: HnswIndex): Uint8Array[] {
   const rs = index.rng.getState();
   const header = [1, index.metric === 'ip' ? 0 : 1, d, n, index.M, index.efConstruction, index.efSearch,
     index.entry + 1, index.maxLevel + 1, ...rs];
-  return encodeIndexFile(MAGIC, header, [
-    index.vecs.subarray(0, n * d),
-    index.levels.subarray(0, n),
-    index.links0.subarray(0, n * (index.M0 + 1)),
-    index.upperOff.subarray(0, n),
-    index.upper.subarray(0, index.upperLen),
-  ]);
+  const p = index.parts();
+  return encodeIndexFile(MAGIC, header, [p.vecs, p.levels, p.links0, p.upperOff, p.upper]);
 }
 
 export function loadHnsw(path: string): HnswIndex {
