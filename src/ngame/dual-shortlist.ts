@@ -10,8 +10,10 @@
 import type { CSR } from './data';
 import type { HnswIndex } from './ann/hnsw';
 import type { ModelScores } from './inference';
-import { indexTopK } from './label-search';
-import { compareRanked, type TopK } from '../util/topk';
+import type { Backend } from '../tensor';
+import { indexTopK, recallSample, type IndexRecall } from './label-search';
+import { searchTopK } from './search';
+import { compareRanked, TopKHeap, type TopK } from '../util/topk';
 
 /** The two graphs of a run: over the label embeddings, and over the classifiers when M2 ran. */
 export interface LabelIndexes {
@@ -93,4 +95,42 @@ export async function scoreWithIndexes(indexes: LabelIndexes, docs: Float32Array
   const candEmb = await indexTopK(indexes.emb, docs, K);
   const candClf = classifiers && indexes.clf ? await indexTopK(indexes.clf, docs, K) : null;
   return dualShortlist(docs, labelEmb, classifiers, dim, candEmb, candClf, beta);
+}
+
+/** Labels per block of the exact fused search below: its host and device memory stay O(block · dim). */
+const FUSED_BLOCK = 65536;
+
+/**
+ * recall@k (and @5) of the dual shortlist's fused rows (`fused`, best first, as scoreWithIndexes
+ * returns them for every document of `docs`) against the exact fused top-k over every label, on
+ * the fixed sample recallSample(n, sample, seed). The fused score is linear in the two tables,
+ * β·(x·c_l) + (1 − β)·(x·e_l) = x·(β·c_l + (1 − β)·e_l), so the exact top-k is one inner-product
+ * search over the blended table, done block by block and merged.
+ */
+export async function fusedRecall(backend: Backend, fused: CSR, docs: Float32Array, labelEmb: Float32Array, classifiers: Float32Array, dim: number, beta: number, k: number, sample: number, seed: number): Promise<IndexRecall> {
+  const L = labelEmb.length / dim;
+  const ids = recallSample(docs.length / dim, sample, seed);
+  const m = ids.length;
+  const kk = Math.min(k, L);
+  const q = new Float32Array(m * dim);
+  ids.forEach((r, i) => q.set(docs.subarray(r * dim, (r + 1) * dim), i * dim));
+  const heaps = Array.from({ length: m }, () => new TopKHeap(kk));
+  for (let l0 = 0; l0 < L; l0 += FUSED_BLOCK) {
+    const n = Math.min(FUSED_BLOCK, L - l0);
+    const blend = new Float32Array(n * dim);
+    for (let t = 0; t < n * dim; t++) blend[t] = beta * classifiers[l0 * dim + t] + (1 - beta) * labelEmb[l0 * dim + t];
+    const top = await searchTopK(backend, q, blend, dim, Math.min(kk, n));
+    for (let i = 0; i < m; i++) for (let t = 0; t < top.k; t++) heaps[i].push(l0 + top.indices[i * top.k + t], top.values[i * top.k + t]);
+  }
+  const at = (c: number) => {
+    let hit = 0;
+    heaps.forEach((h, i) => {
+      const truth = [...h.ids.subarray(0, h.size)].map((id, j) => ({ id, v: h.values[j] })).sort((a, b) => compareRanked(a.v, a.id, b.v, b.id)).slice(0, c).map((e) => e.id);
+      const row = fused.indices.subarray(fused.indptr[ids[i]], Math.min(fused.indptr[ids[i]] + c, fused.indptr[ids[i] + 1]));
+      const got = new Set(row);
+      for (const id of truth) if (got.has(id)) hit++;
+    });
+    return hit / (m * c);
+  };
+  return { k: kk, docs: m, recall: at(kk), recall5: at(Math.min(5, kk)) };
 }

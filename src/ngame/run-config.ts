@@ -93,7 +93,7 @@ export interface RunConfig {
    * mining.index is 'exact'); 'auto' is HNSW above label-search.ts HNSW_AUTO_LABELS labels.
    */
   search: SearchMode;
-  /** The HNSW graphs' links per node (M), beam while building and beam while searching (raised to k when smaller). */
+  /** The HNSW graphs' links per node (M), beam while building, beam of inference and of the training-time shortlists (each raised to k when smaller). */
   hnsw: HnswParams;
   /** Fusion weight of the classifier score: β·clf + (1 − β)·emb (unused when valFraction > 0). */
   beta: number;
@@ -134,7 +134,7 @@ export const DEFAULT_RUN: RunConfig = {
   m2: { epochs: 5, batchSize: 256, lr: 2e-3, clusterSize: 8, loss: 'pool-softmax', tau: 0.05, shortlist: 32 },
   mining: { index: 'exact', nlist: 0, nprobe: 0 },
   search: 'auto',
-  hnsw: { M: 16, efConstruction: 200, efSearch: 300 },
+  hnsw: { M: 16, efConstruction: 200, efSearch: 300, efShortlist: 100 },
   beta: 0.5,
   valFraction: 0.05,
   topK: 100,
@@ -219,7 +219,7 @@ export function checkConfig(c: RunConfig, where = 'config'): RunConfig {
   nonNegInt(c.mining.nlist, 'mining.nlist');
   nonNegInt(c.mining.nprobe, 'mining.nprobe');
   if (!SEARCH_MODES.includes(c.search)) throw new Error(`${where}: search must be one of ${SEARCH_MODES.join(', ')}, got ${JSON.stringify(c.search)}`);
-  for (const k of ['M', 'efConstruction', 'efSearch'] as const) posInt(c.hnsw[k], `hnsw.${k}`);
+  for (const k of ['M', 'efConstruction', 'efSearch', 'efShortlist'] as const) posInt(c.hnsw[k], `hnsw.${k}`);
   if (c.hnsw.M < 2) throw new Error(`${where}: hnsw.M must be at least 2, got ${c.hnsw.M}`);
   checkClusteringChoice(c.clustering, where);
   if (c.text !== 'short' && c.text !== 'long') throw new Error(`${where}: text must be short or long, got "${c.text}"`);

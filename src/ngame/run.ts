@@ -18,8 +18,8 @@ import type { Metrics } from './metrics';
 import { checkpointModel, featurizerState, freshModel, makeCorpora, resumeState, type Model } from './model-setup';
 import { embedCorpus } from './embed';
 import { scoreDocuments, testMetrics } from './inference';
-import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type SearchRecord } from './label-search';
-import type { LabelIndexes } from './dual-shortlist';
+import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type IndexRecall, type SearchRecord } from './label-search';
+import { fusedRecall, type LabelIndexes } from './dual-shortlist';
 import type { HnswIndex } from './ann/hnsw';
 import { makeSampler } from './samplers';
 import { M1Trainer, type EpochLog, type M1Resume } from './train-m1';
@@ -287,8 +287,10 @@ async function evaluateTest(p: Prepared, labelEmb: Float32Array, classifiers: Fl
     const { graphs } = indexes;
     const emb = await sampleRecall(p.backend, graphs.emb, testEmb, labelEmb, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4);
     const clf = graphs.clf && classifiers ? await sampleRecall(p.backend, graphs.clf, testEmb, classifiers, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4) : null;
-    search = { mode: 'hnsw', hnsw: { ...p.cfg.hnsw }, buildSeconds: indexes.buildSeconds, ...(indexes.embReused ? { embFromShortlist: true } : {}), emb, clf };
-    rep.info(`HNSW recall@${emb.k} against exact search on ${emb.docs} test documents: embeddings ${emb.recall.toFixed(4)}${clf ? `, classifiers ${clf.recall.toFixed(4)}` : ''}`);
+    const fused = graphs.clf && classifiers ? await fusedRecall(p.backend, scores.fused, testEmb, labelEmb, classifiers, encoder.outDim, beta, p.cfg.topK, RECALL_DOCS, p.cfg.seed + 4) : undefined;
+    search = { mode: 'hnsw', hnsw: { ...p.cfg.hnsw }, buildSeconds: indexes.buildSeconds, ...(indexes.embReused ? { embFromShortlist: true } : {}), emb, clf, ...(fused ? { fused } : {}) };
+    const r = (x: IndexRecall) => `${x.recall.toFixed(4)} (@5 ${x.recall5!.toFixed(4)})`;
+    rep.info(`HNSW recall@${emb.k} against exact search on ${emb.docs} test documents: embeddings ${r(emb)}${clf ? `, classifiers ${r(clf)}` : ''}${fused ? `, fused dual shortlist ${r(fused)}` : ''}`);
   }
   return {
     m1: testMetrics(scores.emb, p.data),

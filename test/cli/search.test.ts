@@ -16,7 +16,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'data'));
   writeTinyDataset(join(dir, 'data'));
   const cfg = join(dir, 'tiny.json');
-  writeFileSync(cfg, JSON.stringify({ ...tinyConfig, data: join(dir, 'data'), hnsw: { M: 4, efConstruction: 16, efSearch: 16 } }));
+  writeFileSync(cfg, JSON.stringify({ ...tinyConfig, data: join(dir, 'data'), hnsw: { M: 4, efConstruction: 16, efSearch: 16, efShortlist: 16 } }));
   run = join(dir, 'run');
   const t = await ngame(['train', '--config', cfg, '--out', run, '--search', 'hnsw', '--quiet']);
   expect(t.code, t.err).toBe(0);
@@ -27,7 +27,7 @@ describe('--search hnsw', () => {
   it('train saves both graphs in the manifest and logs their recall; eval with them prints the training metrics', async () => {
     const m = readManifest(run)!;
     expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['index.emb.hnsw', 'index.clf.hnsw']));
-    const final = runLog(run).at(-1) as unknown as { stage: string; search: { mode: string; embFromShortlist?: boolean; emb: { k: number; docs: number; recall: number }; clf: { recall: number } }; fused: { P: number[] } };
+    const final = runLog(run).at(-1) as unknown as { stage: string; search: { mode: string; embFromShortlist?: boolean; emb: { k: number; docs: number; recall: number }; clf: { recall: number }; fused?: { docs: number; recall: number; recall5: number } }; fused: { P: number[] } };
     expect(final.stage).toBe('final');
     expect(final.search.mode).toBe('hnsw');
     // the M2 shortlist's graph over the label embeddings is the inference graph: built once
@@ -37,6 +37,10 @@ describe('--search hnsw', () => {
     expect(final.search.emb.docs).toBe(testDocs); // every test document (fewer than the sample)
     expect(final.search.emb.recall).toBeGreaterThan(0.9);
     expect(final.search.clf.recall).toBeGreaterThan(0.9);
+    // what inference returns: the fused dual shortlist against the exact fused top-k
+    expect(final.search.fused!.docs).toBe(testDocs);
+    expect(final.search.fused!.recall).toBeGreaterThan(0.9);
+    expect(final.search.fused!.recall5).toBeGreaterThan(0.9);
     const e = await ngame(['eval', run, '--json', '--device', 'cpu']);
     expect(e.code, e.err).toBe(0);
     expect(e.err).not.toMatch(/rebuilding/);

@@ -2,7 +2,7 @@
 // exact re-scoring, against brute force.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { dualShortlist, scoreWithIndexes } from '../../src/ngame/dual-shortlist';
+import { dualShortlist, fusedRecall, scoreWithIndexes } from '../../src/ngame/dual-shortlist';
 import { buildLabelIndex } from '../../src/ngame/label-search';
 import { fuseScores, retrieve } from '../../src/ngame/inference';
 import { CpuBackend } from '../../src/tensor';
@@ -95,7 +95,7 @@ describe('dualShortlist', () => {
     const points = (m: number) => unit(Float32Array.from({ length: m * dim }, (_, i) => C[(Math.floor(i / dim) % centers) * dim + (i % dim)] + 0.5 * rng.normal()));
     const emb = points(L), docs = points(n);
     const clf = unit(emb.map((v) => v + 0.2 * rng.normal())); // M2 starts from the label embeddings
-    const p = { M: 12, efConstruction: 100, efSearch: 100 };
+    const p = { M: 12, efConstruction: 100, efSearch: 100, efShortlist: 100 };
     const s = await scoreWithIndexes({ emb: buildLabelIndex(emb, dim, p, 1), clf: buildLabelIndex(clf, dim, p, 2) }, docs, emb, clf, dim, K, 0.5);
     const exact = (t: Float32Array) => exactTopK(mat(n, dim, docs), mat(L, dim, t), K);
     const want = dualShortlist(docs, emb, clf, dim, exact(emb), exact(clf), 0.5);
@@ -105,5 +105,30 @@ describe('dualShortlist', () => {
       hit += row(want.fused, q).slice(0, 5).filter((e) => got.has(e.id)).length;
     }
     expect(hit / (5 * n)).toBeGreaterThan(0.97);
+  });
+
+  it('fusedRecall: 1 when every label is a candidate; counts the exact fused top-k a shortlist misses', async () => {
+    const rng = new Rng(5);
+    const n = 30, L = 50, dim = 8, beta = 0.4, k = 10;
+    const rand = (m: number) => Float32Array.from({ length: m * dim }, () => rng.normal());
+    const docs = rand(n), emb = rand(L), clf = rand(L);
+    const all: TopK = { k: L, indices: Int32Array.from({ length: n * L }, (_, i) => i % L), values: new Float32Array(n * L) };
+    const full = dualShortlist(docs, emb, clf, dim, all, all, beta);
+    const r = await fusedRecall(cpu, full.fused, docs, emb, clf, dim, beta, k, 20, 3);
+    expect(r).toEqual({ k, docs: 20, recall: 1, recall5: 1 });
+    // Candidates: only the labels below 25. The exact fused top-k, by brute force, decides what is missed.
+    const half: TopK = { k: 25, indices: Int32Array.from({ length: n * 25 }, (_, i) => i % 25), values: new Float32Array(n * 25) };
+    const part = dualShortlist(docs, emb, clf, dim, half, half, beta);
+    const got = await fusedRecall(cpu, part.fused, docs, emb, clf, dim, beta, k, n, 3); // every document
+    let hit = 0, hit5 = 0;
+    for (let q = 0; q < n; q++) {
+      const f = (l: number) => beta * f32dot(docs, q, clf, l, dim) + (1 - beta) * f32dot(docs, q, emb, l, dim);
+      const order = Array.from({ length: L }, (_, l) => l).sort((a, b) => f(b) - f(a) || a - b);
+      hit += order.slice(0, k).filter((l) => l < 25).length;
+      hit5 += order.slice(0, 5).filter((l) => l < 25).length;
+    }
+    expect(got.recall).toBeCloseTo(hit / (n * k), 12);
+    expect(got.recall5).toBeCloseTo(hit5 / (n * 5), 12);
+    expect(got.recall).toBeLessThan(1);
   });
 });

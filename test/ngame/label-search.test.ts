@@ -38,7 +38,7 @@ describe('labelTopK', () => {
   it('hnsw: recall@10 against exact search above 0.95 on a clustered set, with its recall measured on a fixed sample', async () => {
     const dim = 32, L = 3000, n = 400;
     const labels = clustered(L, dim, 1), docs = clustered(n, dim, 2);
-    const search = { mode: 'hnsw' as const, hnsw: { M: 16, efConstruction: 100, efSearch: 64 }, seed: 3 };
+    const search = { mode: 'hnsw' as const, hnsw: { M: 16, efConstruction: 100, efSearch: 64, efShortlist: 64 }, seed: 3 };
     const { top, recall } = await labelTopK(cpu, docs, labels, dim, 10, search, 7);
     const exact = exactTopK(mat(n, dim, docs), mat(L, dim, labels), 10);
     let hit = 0;
@@ -62,7 +62,7 @@ describe('labelTopK', () => {
   it('k above efSearch raises the beam to k; every row is full even where the graph cannot reach k labels', async () => {
     const dim = 4;
     const labels = clustered(200, dim, 4);
-    const ix = buildLabelIndex(labels, dim, { M: 4, efConstruction: 8, efSearch: 5 }, 1);
+    const ix = buildLabelIndex(labels, dim, { M: 4, efConstruction: 8, efSearch: 5, efShortlist: 5 }, 1);
     const top = await indexTopK(ix, labels.subarray(0, 10 * dim), 50);
     expect(top.k).toBe(50);
     for (let i = 0; i < top.indices.length; i++) expect(top.indices[i]).toBeGreaterThanOrEqual(0);

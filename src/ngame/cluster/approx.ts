@@ -42,9 +42,9 @@ export function approxBalanced2Means(x: Mat, opts: ApproxBalanced2MeansOptions):
   const sample = rng.permutation(n).subarray(0, m).sort();
   const maxIter = opts.maxIter ?? 25;
   const tol = opts.tol ?? 1e-4;
-  const sampleTree = new SplitTree(normalizeRows(gatherRows(x, sample)), tol, maxIter);
+  const sampleTree = new SplitTree(normalizeRows(gatherRows(x, sample)), tol, maxIter, true);
   sampleTree.grow(top, rng);
-  const full = new SplitTree(normalizeRows(x), tol, maxIter);
+  const full = new SplitTree(normalizeRows(x), tol, maxIter, false);
   full.grow(top, null, sampleTree.dirs);
   full.grow(C, rng); // the levels below the sample's tree (none when top = C)
   const res = full.result(opts.keepLevels ?? false);

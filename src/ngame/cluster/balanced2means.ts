@@ -65,7 +65,7 @@ export function balanced2Means(x: Mat, opts: Balanced2MeansOptions): Hierarchica
   checkClusterArgs(x, opts.clusterSize, 'balanced2Means');
   const maxIter = opts.maxIter ?? 25;
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new Error(`balanced2Means: maxIter must be an integer >= 1, got ${maxIter}`);
-  const tree = new SplitTree(normalizeRows(x), opts.tol ?? 1e-4, maxIter);
+  const tree = new SplitTree(normalizeRows(x), opts.tol ?? 1e-4, maxIter, false);
   tree.grow(targetClusterCount(x.rows, opts.clusterSize), new Rng(opts.seed ?? 0));
   return tree.result(opts.keepLevels ?? false);
 }
@@ -74,6 +74,11 @@ export function balanced2Means(x: Mat, opts: Balanced2MeansOptions): Hierarchica
  * The level-by-level splitter. With `fixedDirs` (one direction c1 − c0 per node, per level)
  * it does no iterations: each node's points are ranked along the given direction and cut
  * at the middle (used by the approximate method to route all points down a sample's tree).
+ *
+ * Memory (it matters at millions of points: 2.2M × 256 f32 is 2.3 GB): the tree takes `x`'s
+ * array as its own working rows (callers pass a fresh normalized copy) plus one scratch array
+ * of the same size; the per-node directions (d floats per split) are kept only when
+ * `keepDirs`, for a sample's tree whose directions route the full data.
  */
 export class SplitTree {
   readonly n: number;
@@ -82,7 +87,7 @@ export class SplitTree {
   rows: Float32Array; // rows of the normalized points in `perm` order
   private next: Float32Array; // scratch for the next level's rows
   starts: Int32Array[] = [];
-  /** per level, per node that was split: its final direction c1 − c0 (d floats) */
+  /** with keepDirs: per level, per node that was split, its final direction c1 − c0 (d floats) */
   dirs: Float32Array[][] = [];
   splits = 0;
   iterations = 0;
@@ -93,12 +98,13 @@ export class SplitTree {
   private sum0: Float64Array;
   private total: Float64Array;
 
-  constructor(x: Mat, private tol: number, private maxIter: number) {
+  /** x: (n, d) normalized rows, taken over (reordered in place); keepDirs: record `dirs`. */
+  constructor(x: Mat, private tol: number, private maxIter: number, private keepDirs: boolean) {
     this.n = x.rows;
     this.d = x.cols;
     this.perm = new Int32Array(this.n);
     for (let i = 0; i < this.n; i++) this.perm[i] = i;
-    this.rows = new Float32Array(x.data);
+    this.rows = x.data.length === this.n * this.d ? x.data : x.data.slice(0, this.n * this.d);
     this.next = new Float32Array(x.data.length);
     this.key = new Float64Array(this.n);
     this.id = new Int32Array(this.n);
@@ -117,6 +123,7 @@ export class SplitTree {
       if (count >= target) break;
       const nextStarts: number[] = [0];
       const levelDirs: Float32Array[] = [];
+      let node = 0; // nodes split so far on this level (the index into fixedDirs[level])
       let split = false;
       for (let c = 0; c < count; c++) {
         const a = cur[c], b = cur[c + 1];
@@ -125,10 +132,11 @@ export class SplitTree {
           nextStarts.push(b);
           continue;
         }
-        const given = fixedDirs ? fixedDirs[level]?.[levelDirs.length] : undefined;
-        if (fixedDirs && !given) throw new Error(`SplitTree: no direction for level ${level}, node ${levelDirs.length}`);
+        const given = fixedDirs ? fixedDirs[level]?.[node] : undefined;
+        if (fixedDirs && !given) throw new Error(`SplitTree: no direction for level ${level}, node ${node}`);
+        node++;
         const { mid, dir } = this.split(a, b, rng, given);
-        levelDirs.push(dir);
+        if (this.keepDirs) levelDirs.push(dir);
         nextStarts.push(mid, b);
         split = true;
       }
@@ -137,7 +145,7 @@ export class SplitTree {
       this.rows = this.next;
       this.next = t;
       this.starts.push(Int32Array.from(nextStarts));
-      this.dirs.push(levelDirs);
+      if (this.keepDirs) this.dirs.push(levelDirs);
       level++;
     }
   }

@@ -110,7 +110,7 @@ abstract class MinedSampler implements Sampler {
     const queries = env.bank.rows(seen);
     // (an IVF list scan may find fewer than k labels: its empty slots hold index −1)
     const top = this.ivf ? this.ivf.search(mat(seen.length, dim, queries), k)
-      : this.hnsw ? await indexTopK(this.hnsw, queries, k)
+      : this.hnsw ? await indexTopK(this.hnsw, queries, k, this.opts.search!.hnsw.efShortlist)
       : await this.exact!.search(queries, k, { refine: true });
     return seen.map((d, q) => {
       const out: number[] = [];

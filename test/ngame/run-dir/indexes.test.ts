@@ -25,7 +25,7 @@ const table = () => {
 };
 const emb = table(), clf = table();
 const queries = table().subarray(0, 20 * dim);
-const search: LabelSearch = { mode: 'hnsw', hnsw: { M: 8, efConstruction: 60, efSearch: 40 }, seed: 5 };
+const search: LabelSearch = { mode: 'hnsw', hnsw: { M: 8, efConstruction: 60, efSearch: 40, efShortlist: 40 }, seed: 5 };
 
 function freshRun(name: string): string {
   const dir = join(root, name);

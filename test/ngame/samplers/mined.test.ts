@@ -62,7 +62,7 @@ describe('mined samplers with search hnsw (forced on a small label set)', () => 
     await fc.assert(fc.asyncProperty(fc.constantFrom(...MINED), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 999 }), async (name, B, seed) => {
       const p = problem(seed);
       const exact = await plans(name, p, B, seed, { index: 'exact', nlist: 0, nprobe: 0 });
-      const search = (mode: 'hnsw' | 'auto') => ({ index: 'exact', nlist: 0, nprobe: 0, search: { mode, hnsw: { M: 4, efConstruction: 32, efSearch: 64 }, seed } }) as const;
+      const search = (mode: 'hnsw' | 'auto') => ({ index: 'exact', nlist: 0, nprobe: 0, search: { mode, hnsw: { M: 4, efConstruction: 32, efSearch: 64, efShortlist: 64 }, seed } }) as const;
       const hnsw = await plans(name, p, B, seed, search('hnsw'));
       expect(hnsw.map((q) => Array.from(q.labels))).toEqual(exact.map((q) => Array.from(q.labels)));
       const auto = await plans(name, p, B, seed, search('auto'));
@@ -73,7 +73,7 @@ describe('mined samplers with search hnsw (forced on a small label set)', () => 
   it('a narrow graph still never uses a positive as a negative', async () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom(...MINED), fc.integer({ min: 1, max: 999 }), async (name, seed) => {
       const p = problem(seed);
-      const search = { index: 'exact', nlist: 0, nprobe: 0, search: { mode: 'hnsw', hnsw: { M: 2, efConstruction: 2, efSearch: 1 }, seed } } as const;
+      const search = { index: 'exact', nlist: 0, nprobe: 0, search: { mode: 'hnsw', hnsw: { M: 2, efConstruction: 2, efSearch: 1, efShortlist: 1 }, seed } } as const;
       for (const plan of await plans(name, p, 5, seed, search)) {
         const L = plan.labels.length;
         for (let i = 0; i < plan.docs.length; i++) for (let j = 0; j < L; j++) expect(plan.targets[i * L + j]).toBe(isPositive(p.Y, plan.docs[i], plan.labels[j]) ? 1 : 0);
