@@ -112,7 +112,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const D = prep!.encoder.outDim;
     const L = labelEmb!.length / D;
     if (!hnsw(L)) return { value: false as const, note: `none: search '${cfg.search}' is exact for ${L} labels` };
-    return { value: buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, one thread); a run builds one more, over the classifiers` };
+    return { value: await buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, one thread); a run builds one more, over the classifiers` };
   });
 
   const m2 = await stage('M2 epoch with shortlist', [labelEmb, embGraph], async () => {
@@ -137,7 +137,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
   const clfGraph = await stage<HnswIndex | false>('index build (classifiers)', [m2, embGraph], async () => {
     const D = prep!.encoder.outDim;
     if (!embGraph) return { value: false as const, note: 'none: exact search' };
-    return { value: buildLabelIndex(m2!.classifiers!, D, cfg.hnsw, cfg.seed + 1), note: `HNSW over the ${m2!.classifiers!.length / D} M2 classifiers` };
+    return { value: await buildLabelIndex(m2!.classifiers!, D, cfg.hnsw, cfg.seed + 1), note: `HNSW over the ${m2!.classifiers!.length / D} M2 classifiers` };
   }, skipM2);
 
   const inferred = await stage('inference', skipM2 ? [labelEmb, embGraph] : [labelEmb, m2, clfGraph], async () => {

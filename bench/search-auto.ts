@@ -48,7 +48,7 @@ export default async function main(argv: string[]): Promise<void> {
       const exact = backend.name === 'cpu' ? exactTopK(mat(nq, d, docs), mat(L, d, labels), k) : await searchTopK(backend, docs, labels, d, k);
       const exactMs = (performance.now() - t) / nq;
       t = performance.now();
-      const index = buildLabelIndex(labels, d, DEFAULT_RUN.hnsw, 1);
+      const index = await buildLabelIndex(labels, d, DEFAULT_RUN.hnsw, 1);
       const buildS = (performance.now() - t) / 1000;
       t = performance.now();
       const top = await indexTopK(index, docs, k);

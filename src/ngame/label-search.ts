@@ -11,7 +11,8 @@
 // a k larger than the configured beam raises the beam to k rather than failing (hnsw.ts).
 
 import type { Backend } from '../tensor';
-import { HnswIndex } from './ann/hnsw';
+import type { HnswIndex } from './ann/hnsw';
+import { buildHnsw } from './ann/hnsw-build';
 import { searchParallel } from './ann/hnsw-parallel';
 import { exactTopK, recallAtK } from './ann/exact';
 import { mat } from './matrix';
@@ -61,12 +62,9 @@ export function resolveSearch(mode: SearchMode, labels: number): 'exact' | 'hnsw
   return mode;
 }
 
-/** An HNSW graph over the rows of `table` (L × dim), by inner product. */
-export function buildLabelIndex(table: Float32Array, dim: number, p: HnswParams, seed: number): HnswIndex {
-  const L = table.length / dim;
-  const index = new HnswIndex({ dim, metric: 'ip', M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed, capacity: L });
-  index.add(mat(L, dim, table));
-  return index;
+/** An HNSW graph over the rows of `table` (L × dim), by inner product, built on every core (ann/hnsw-build.ts). */
+export function buildLabelIndex(table: Float32Array, dim: number, p: HnswParams, seed: number): Promise<HnswIndex> {
+  return buildHnsw(mat(table.length / dim, dim, table), { dim, metric: 'ip', M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, seed });
 }
 
 /**
@@ -109,7 +107,7 @@ export const RECALL_DOCS = 1000;
 export async function labelTopK(backend: Backend, docs: Float32Array, table: Float32Array, dim: number, k: number, search?: LabelSearch, recallSeed?: number, built?: HnswIndex | null): Promise<{ top: TopK; recall: IndexRecall | null; index: HnswIndex | null }> {
   const L = table.length / dim;
   if (!search || resolveSearch(search.mode, L) === 'exact') return { top: await searchTopK(backend, docs, table, dim, Math.min(k, L)), recall: null, index: null };
-  const index = built ?? buildLabelIndex(table, dim, search.hnsw, search.seed);
+  const index = built ?? (await buildLabelIndex(table, dim, search.hnsw, search.seed));
   const ef = search.hnsw.efShortlist;
   const top = await indexTopK(index, docs, k, ef);
   return { top, recall: recallSeed === undefined ? null : await sampleRecall(backend, index, docs, table, k, RECALL_DOCS, recallSeed, ef), index };

@@ -115,7 +115,7 @@ async function trainAndSave(config: RunConfig, outDir: string, rep: Reporter, op
   const labelEmb = await p.m1.labelEmbeddings();
   const m2 = await trainM2(p, labelEmb, rep);
   const te = performance.now();
-  const indexes = buildIndexes(p, labelEmb, m2.classifiers, rep, m2.embGraph ?? null);
+  const indexes = await buildIndexes(p, labelEmb, m2.classifiers, rep, m2.embGraph ?? null);
   const fusion = await chooseFusionWeight(p, labelEmb, m2.classifiers, rep, indexes?.graphs ?? null);
   const metrics = await evaluateTest(p, labelEmb, m2.classifiers, fusion.beta, rep, indexes);
   const evalSeconds = (performance.now() - te) / 1000;
@@ -258,7 +258,7 @@ async function chooseFusionWeight(p: Prepared, labelEmb: Float32Array, classifie
  * embeddings and the classifiers, built once, saved in the run directory (manifest-checked) for
  * eval and predict, and used by the validation and test inference (NGAME's dual shortlist).
  */
-function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, embGraph: HnswIndex | null): { graphs: LabelIndexes; buildSeconds: number; embReused: boolean } | null {
+async function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32Array | null, rep: Reporter, embGraph: HnswIndex | null): Promise<{ graphs: LabelIndexes; buildSeconds: number; embReused: boolean } | null> {
   const D = p.encoder.outDim;
   const search = runSearch(p.cfg);
   if (resolveSearch(search.mode, labelEmb.length / D) === 'exact') return null;
@@ -268,7 +268,7 @@ function buildIndexes(p: Prepared, labelEmb: Float32Array, classifiers: Float32A
   const what = [reuse ? null : `${L} label embeddings`, classifiers ? `${L} classifiers` : null].filter((x) => x !== null).join(' and ');
   if (what) rep.info(`building the HNSW graph${what.includes(' and ') ? 's' : ''} (M ${search.hnsw.M}, efConstruction ${search.hnsw.efConstruction}) over ${what}`);
   if (reuse) rep.info('the label embeddings\' HNSW graph is the one the M2 shortlist was searched in (the encoder is frozen in M2)');
-  const graphs = { emb: reuse ? embGraph : buildLabelIndex(labelEmb, D, search.hnsw, search.seed), clf: classifiers ? buildLabelIndex(classifiers, D, search.hnsw, search.seed + 1) : null };
+  const graphs = { emb: reuse ? embGraph : await buildLabelIndex(labelEmb, D, search.hnsw, search.seed), clf: classifiers ? await buildLabelIndex(classifiers, D, search.hnsw, search.seed + 1) : null };
   const buildSeconds = (performance.now() - t) / 1000;
   writeRunIndexes(p.outDir, graphs);
   rep.info(`HNSW graphs built in ${buildSeconds.toFixed(1)} s`);

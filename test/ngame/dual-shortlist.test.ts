@@ -96,7 +96,7 @@ describe('dualShortlist', () => {
     const emb = points(L), docs = points(n);
     const clf = unit(emb.map((v) => v + 0.2 * rng.normal())); // M2 starts from the label embeddings
     const p = { M: 12, efConstruction: 100, efSearch: 100, efShortlist: 100 };
-    const s = await scoreWithIndexes({ emb: buildLabelIndex(emb, dim, p, 1), clf: buildLabelIndex(clf, dim, p, 2) }, docs, emb, clf, dim, K, 0.5);
+    const s = await scoreWithIndexes({ emb: await buildLabelIndex(emb, dim, p, 1), clf: await buildLabelIndex(clf, dim, p, 2) }, docs, emb, clf, dim, K, 0.5);
     const exact = (t: Float32Array) => exactTopK(mat(n, dim, docs), mat(L, dim, t), K);
     const want = dualShortlist(docs, emb, clf, dim, exact(emb), exact(clf), 0.5);
     let hit = 0;

@@ -55,14 +55,14 @@ describe('labelTopK', () => {
     expect(ex.recall).toBeNull();
     expect(ex.top).toEqual(exact);
     // a fixed sample: the same documents every time
-    const ix = buildLabelIndex(labels, dim, search.hnsw, 3);
+    const ix = await buildLabelIndex(labels, dim, search.hnsw, 3);
     expect(await sampleRecall(cpu, ix, docs, labels, 10, 50, 9)).toEqual(await sampleRecall(cpu, ix, docs, labels, 10, 50, 9));
   });
 
   it('k above efSearch raises the beam to k; every row is full even where the graph cannot reach k labels', async () => {
     const dim = 4;
     const labels = clustered(200, dim, 4);
-    const ix = buildLabelIndex(labels, dim, { M: 4, efConstruction: 8, efSearch: 5, efShortlist: 5 }, 1);
+    const ix = await buildLabelIndex(labels, dim, { M: 4, efConstruction: 8, efSearch: 5, efShortlist: 5 }, 1);
     const top = await indexTopK(ix, labels.subarray(0, 10 * dim), 50);
     expect(top.k).toBe(50);
     for (let i = 0; i < top.indices.length; i++) expect(top.indices[i]).toBeGreaterThanOrEqual(0);

@@ -73,7 +73,7 @@ export const evalCommand: Command = {
       const full = await loadRunDataset(run.dir, run.config, values.data, { labelRows: run.labelEmb.length / run.dim });
       const { data } = runSplit(full, run.config);
       const search = { ...runSearch(run.config), mode: searchMode ?? run.config.search };
-      const indexes = openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
+      const indexes = await openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
       const chosen = values['choose-beta'] ? await rechooseBeta(run, full, backend, indexes) : null;
       if (chosen) for (const line of formatBetaCurve(chosen.curve, chosen.beta, chosen.tied, chosen.docs, chosen.rule)) console.error(line);
       const testEmb = await embedCorpus(run.encoder, testCorpus(run, data));

@@ -66,7 +66,7 @@ export const predictCommand: Command = {
       const L = run.labelEmb.length / run.dim;
       const kk = Math.min(Math.max(k, run.config.topK), L);
       const search = { ...runSearch(run.config), mode: searchMode ?? run.config.search };
-      const indexes = openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
+      const indexes = await openRunIndexes(run.dir, run.labelEmb, run.classifiers, run.dim, search, (m) => console.error(m));
       const scores = (await scoreDocuments(backend, q, run.labelEmb, run.classifiers, run.dim, kk, run.beta, indexes)).fused;
       const kept: { id: number; score: number }[][] = [];
       for (let r = 0; r < texts.length; r++) {

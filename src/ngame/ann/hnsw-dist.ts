@@ -12,6 +12,9 @@
 // kernel reads them in place: a scratch block at byte 0 (the query, a list of ids, the output
 // distances), then the vectors, row-major, `dim` f32 each. Growing the memory detaches every
 // view, so HnswMemory re-creates its views and the index re-reads `vecs` after each growth.
+// The parallel build (hnsw-build.ts) uses a shared memory of a fixed size with one scratch
+// block per thread ("slots"); each worker attaches to it with its own slot. Growing a shared
+// memory beyond its size moves the contents into an ordinary one.
 //
 // Arithmetic, exactly (dotsRef follows it step by step): lanes l = 0..3 of two accumulators,
 // a over elements 8i + l and b over 8i + 4 + l for the full blocks of 8, then one block of 4
@@ -20,12 +23,12 @@
 // are not fused). Products commute, so dist(x, y) = dist(y, x) bit for bit: the pruning
 // shortcut of hnsw.ts (closed0) relies on a pair always getting the same distance.
 
-import { I32, V128, F32, assemble, op } from './wasm-asm';
+import { I32, V128, F32, assemble, op, type WasmFunc } from './wasm-asm';
 
 // dots(q, V, ids, n, d, out): out[t] = 1 − q·V[ids[t]] for t < n; all pointers are byte offsets.
 const P = { q: 0, V: 1, ids: 2, n: 3, d: 4, out: 5, t: 6, p: 7, j: 8, d8: 9, dBytes: 10, a: 11, b: 12, s: 13 };
 const { get, set } = op;
-const DOTS = assemble([{
+const DOTS_FUNCS: WasmFunc[] = [{
   name: 'dots',
   params: [I32, I32, I32, I32, I32, I32],
   results: [],
@@ -60,7 +63,9 @@ const DOTS = assemble([{
     get(P.t), op.i32(1), op.i32Add, set(P.t), op.br(0),
     op.end, op.end,
   ],
-}]);
+}];
+const DOTS = assemble(DOTS_FUNCS);
+const DOTS_SHARED = assemble(DOTS_FUNCS, true);
 
 // The parts of the WebAssembly API used here (the node typings of this TypeScript setup do not
 // declare the global; node has it).
@@ -70,11 +75,16 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (desc: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (desc: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: object | null = null;
+let compiledShared: object | null = null;
+function instantiate(memory: WasmMemory, shared: boolean): HnswMemory['kernel'] {
+  const module = shared ? (compiledShared ??= new Wasm.Module(DOTS_SHARED)) : (compiled ??= new Wasm.Module(DOTS));
+  return new Wasm.Instance(module, { e: { m: memory } }).exports.dots as HnswMemory['kernel'];
+}
 
 const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB (65,536 pages). */
@@ -90,41 +100,82 @@ export class HnswMemory {
   readonly dim: number;
   readonly maxIds: number;
   private memory: WasmMemory;
+  private shared: boolean;
   private kernel: (q: number, V: number, ids: number, n: number, d: number, out: number) => void;
-  /** byte offsets of the scratch blocks and of the vectors */
-  readonly qPtr = 0;
+  /** byte offsets of this thread's scratch blocks and of the vectors */
+  readonly qPtr: number;
   readonly idsPtr: number;
   readonly outPtr: number;
   readonly vecPtr: number;
+  /** scratch blocks (threads) the memory has room for */
+  readonly slots: number;
   q!: Float32Array;
   ids!: Int32Array;
   out!: Float32Array;
   vecs!: Float32Array;
   capacity = 0;
 
-  constructor(dim: number, maxIds: number, capacity: number) {
+  /**
+   * Room for `capacity` vectors. `shared`: a shared memory of exactly that size, with `slots`
+   * scratch blocks (this object uses slot 0; workers attach with theirs).
+   */
+  constructor(dim: number, maxIds: number, capacity: number, shared?: { slots: number }, attach?: { memory: WasmMemory; slot: number }) {
     this.dim = dim;
     this.maxIds = maxIds;
     const align = (b: number) => Math.ceil(b / 64) * 64;
-    this.idsPtr = align(dim * 4);
+    const block = align(dim * 4) + 2 * align(maxIds * 4);
+    const slots = shared?.slots ?? 1;
+    this.slots = slots;
+    const slot = attach?.slot ?? 0;
+    this.qPtr = slot * block;
+    this.idsPtr = this.qPtr + align(dim * 4);
     this.outPtr = this.idsPtr + align(maxIds * 4);
-    this.vecPtr = this.outPtr + align(maxIds * 4);
-    compiled ??= new Wasm.Module(DOTS);
-    this.memory = new Wasm.Memory({ initial: 1, maximum: MAX_PAGES });
-    const inst = new Wasm.Instance(compiled, { e: { m: this.memory } });
-    this.kernel = inst.exports.dots as HnswMemory['kernel'];
+    this.vecPtr = slots * block;
+    this.shared = shared !== undefined;
+    if (attach) {
+      this.memory = attach.memory;
+    } else if (shared) {
+      const pages = this.pagesFor(capacity);
+      this.memory = new Wasm.Memory({ initial: pages, maximum: pages, shared: true });
+    } else {
+      this.memory = new Wasm.Memory({ initial: 1, maximum: MAX_PAGES });
+    }
+    this.kernel = instantiate(this.memory, this.shared);
     this.ensure(capacity);
+  }
+
+  /** A view of a shared memory made by another thread's HnswMemory (`sharedMemory`), using scratch `slot`. */
+  static attach(memory: unknown, dim: number, maxIds: number, capacity: number, slots: number, slot: number): HnswMemory {
+    return new HnswMemory(dim, maxIds, capacity, { slots }, { memory: memory as WasmMemory, slot });
+  }
+
+  /** The shared WebAssembly.Memory, to post to workers (null for an ordinary one). */
+  get sharedMemory(): unknown {
+    return this.shared ? this.memory : null;
+  }
+
+  private pagesFor(capacity: number): number {
+    const bytes = this.vecPtr + capacity * this.dim * 4;
+    if (bytes > HNSW_MAX_BYTES) {
+      throw new Error(`HNSW index: ${capacity} vectors of dim ${this.dim} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than the 4 GiB a WebAssembly memory can hold; index fewer vectors per graph or a smaller dim`);
+    }
+    return Math.ceil(bytes / PAGE);
   }
 
   /** Room for `capacity` vectors (the contents are kept). */
   ensure(capacity: number): void {
-    const bytes = this.vecPtr + capacity * this.dim * 4;
-    const pages = Math.ceil(bytes / PAGE);
-    if (bytes > HNSW_MAX_BYTES) {
-      throw new Error(`HNSW index: ${capacity} vectors of dim ${this.dim} take ${(bytes / 2 ** 30).toFixed(2)} GiB, more than the 4 GiB a WebAssembly memory can hold; index fewer vectors per graph or a smaller dim`);
-    }
+    const pages = this.pagesFor(capacity);
     const have = this.memory.buffer.byteLength / PAGE;
-    if (pages > have) this.memory.grow(pages - have);
+    if (pages > have && this.shared) {
+      // a shared memory cannot move: copy everything into an ordinary one that can grow
+      const old = new Uint8Array(this.memory.buffer);
+      this.memory = new Wasm.Memory({ initial: pages, maximum: MAX_PAGES });
+      new Uint8Array(this.memory.buffer).set(old);
+      this.shared = false;
+      this.kernel = instantiate(this.memory, false);
+    } else if (pages > have) {
+      this.memory.grow(pages - have);
+    }
     const buf = this.memory.buffer;
     this.q = new Float32Array(buf, this.qPtr, this.dim);
     this.ids = new Int32Array(buf, this.idsPtr, this.maxIds);

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { HnswIndex, HnswParts } from './hnsw';
-import type { SearchJob } from './hnsw-worker';
+import type { SearchJob, SharedSearchJob } from './hnsw-worker';
 import type { Mat } from '../matrix';
 import type { TopK } from '../../util/topk';
 
@@ -37,7 +37,7 @@ export function searchThreads(): number {
  * loader in the worker and imports hnsw-worker.ts; from the package's bundle, dist/hnsw-worker.js
  * (scripts/build.mjs builds it as an entry of its own).
  */
-function spawnWorker(): Worker {
+export function spawnWorker(): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const tsxPkg = createRequire(import.meta.url).resolve('tsx/package.json');
@@ -50,7 +50,7 @@ function spawnWorker(): Worker {
   throw new Error(`HNSW search: the worker script hnsw-worker.js is not next to ${here}; rebuild the package (npm run build)`);
 }
 
-function runJob(job: SearchJob): Promise<{ indices: Int32Array; values: Float32Array }> {
+function runJob(job: SearchJob | SharedSearchJob): Promise<{ indices: Int32Array; values: Float32Array }> {
   return new Promise((resolve, reject) => {
     const w = spawnWorker();
     const done = (f: () => void) => {
@@ -60,6 +60,10 @@ function runJob(job: SearchJob): Promise<{ indices: Int32Array; values: Float32A
     w.once('message', (m: { ok: true; indices: Int32Array; values: Float32Array } | { ok: false; error: string }) =>
       done(() => (m.ok ? resolve(m) : reject(new Error(`HNSW search worker failed: ${m.error}`)))));
     w.once('error', (e) => done(() => reject(new Error(`HNSW search worker failed: ${e.message}`))));
+    if ('kind' in job) {
+      w.postMessage(job, [job.queries.buffer as ArrayBuffer]); // the graph's shared arrays are shared, not moved
+      return;
+    }
     const p = job.parts;
     w.postMessage(job, [job.queries, p.vecs, p.levels, p.links0, p.upperOff, p.upper].map((a) => a.buffer as ArrayBuffer));
   });
@@ -72,11 +76,17 @@ export async function searchParallel(index: HnswIndex, q: Mat, k: number, ef = i
   const d = q.cols;
   const cut = (t: number) => Math.round((q.rows * t) / T);
   const view = index.parts();
-  // workers take blocks 1..T−1, each with its own copy of the graph and its queries (moved to it,
-  // not cloned again); this thread takes block 0
+  // workers take blocks 1..T−1, each with its queries (moved to it, not cloned again) and either
+  // the graph itself, when a parallel build left it in shared memory with a scratch block per
+  // thread (hnsw-build.ts), or a copy of it; this thread takes block 0
+  const memory = index.mem.sharedMemory;
+  const shared = memory !== null && T <= index.mem.slots && view.links0.buffer instanceof SharedArrayBuffer && view.upper.buffer instanceof SharedArrayBuffer;
   const copy = (): HnswParts => ({ ...view, vecs: view.vecs.slice(), levels: view.levels.slice(), links0: view.links0.slice(), upperOff: view.upperOff.slice(), upper: view.upper.slice() });
-  const jobs = Array.from({ length: T - 1 }, (_, i) =>
-    runJob({ parts: copy(), queries: q.data.slice(cut(i + 1) * d, cut(i + 2) * d), k, ef }));
+  const { vecs: _vecs, ...graph } = view;
+  const jobs = Array.from({ length: T - 1 }, (_, i) => {
+    const queries = q.data.slice(cut(i + 1) * d, cut(i + 2) * d);
+    return runJob(shared ? { kind: 'search-shared', parts: graph, memory, slots: index.mem.slots, slot: i + 1, queries, k, ef } : { parts: copy(), queries, k, ef });
+  });
   jobs.forEach((j) => j.catch(() => {})); // rejections are awaited below
   const first = index.search({ rows: cut(1), cols: d, data: q.data.subarray(0, cut(1) * d) }, k, ef);
   const rest = await Promise.all(jobs);

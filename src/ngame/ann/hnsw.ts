@@ -34,6 +34,13 @@ export interface HnswOptions {
   seed?: number;
   /** initial capacity in vectors; the index grows as needed */
   capacity?: number;
+  /**
+   * For the parallel build (hnsw-build.ts): scratch blocks for this many threads in a shared
+   * memory of exactly `capacity` vectors (default 1: an ordinary memory).
+   */
+  slots?: number;
+  /** For a worker searching a graph built in parallel: this memory (attached to the shared one) instead of a new one. */
+  mem?: HnswMemory;
 }
 
 /** What an index is, as plain arrays: for files (hnsw-io.ts) and worker threads (hnsw-parallel.ts). */
@@ -103,7 +110,7 @@ export class HnswIndex implements HnswGraph {
     this.mL = 1 / Math.log(M);
     this.rng = new Rng(opts.seed ?? 0);
     const cap = Math.max(16, opts.capacity ?? 1024);
-    this.mem = new HnswMemory(dim, this.M0 + 1, cap);
+    this.mem = opts.mem ?? new HnswMemory(dim, this.M0 + 1, cap, (opts.slots ?? 1) > 1 ? { slots: opts.slots! } : undefined);
     this.levels = new Uint8Array(cap);
     this.links0 = new Int32Array(cap * (this.M0 + 1));
     this.upperOff = new Int32Array(cap).fill(-1);
@@ -182,6 +189,25 @@ export class HnswIndex implements HnswGraph {
     };
   }
 
+  /**
+   * For a worker: an index over the shared graph of `p` (a parallel build's: its arrays on
+   * SharedArrayBuffers) searching with its own scratch block `slot` of the shared memory. No copy.
+   */
+  static attachShared(p: Omit<HnswParts, 'vecs'>, memory: unknown, slots: number, slot: number): HnswIndex {
+    const mem = HnswMemory.attach(memory, p.dim, 2 * p.M + 1, p.count, slots, slot);
+    const index = new HnswIndex({ dim: p.dim, metric: p.metric, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, capacity: 16, mem });
+    index.beam.ensure(p.count);
+    index.levels = p.levels;
+    index.links0 = p.links0;
+    index.upperOff = p.upperOff;
+    index.upper = p.upper;
+    index.upperLen = p.upper.length;
+    index.count = p.count;
+    index.entry = p.entry;
+    index.maxLevel = p.maxLevel;
+    return index;
+  }
+
   /** An index holding `p` (checked by the caller: loadHnsw checks a file's, a worker trusts its parent's). */
   static fromParts(p: HnswParts): HnswIndex {
     const index = new HnswIndex({ dim: p.dim, metric: p.metric, M: p.M, efConstruction: p.efConstruction, efSearch: p.efSearch, capacity: p.count });
@@ -207,6 +233,35 @@ export class HnswIndex implements HnswGraph {
   // ---- construction ----
 
   private insert(id: number): void {
+    const level = this.drawLevel(id);
+    if (this.entry < 0) {
+      this.entry = id;
+      this.maxLevel = level;
+      return;
+    }
+    const beam = this.beam;
+    beam.setStoredQuery(this, id);
+    let cur = this.entry;
+    for (let l = this.maxLevel; l > level; l--) cur = beam.greedy(this, cur, l);
+    const ids = this.candIds, dists = this.candDists;
+    for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
+      beam.search(this, cur, this.efConstruction, l);
+      const n = beam.drainSorted(ids, dists);
+      cur = ids[0]; // the nearest found: the entry point for the layer below
+      this.linkLevel(id, l, ids, dists, n);
+    }
+    if (level > this.maxLevel) {
+      this.entry = id;
+      this.maxLevel = level;
+    }
+  }
+
+  /**
+   * Node id's level, drawn as floor(−ln U · mL) from the index's generator, with its empty
+   * adjacency blocks (layer 0 and, above, a block in the upper pool per layer). Insertion and the
+   * batched build (hnsw-build.ts) draw the levels of ids in increasing order: the same levels.
+   */
+  drawLevel(id: number): number {
     const level = Math.min(255, Math.floor(-Math.log(1 - this.rng.next()) * this.mL));
     this.levels[id] = level;
     this.links0[id * (this.M0 + 1)] = 0;
@@ -223,31 +278,20 @@ export class HnswIndex implements HnswGraph {
     } else {
       this.upperOff[id] = -1;
     }
-    if (this.entry < 0) {
-      this.entry = id;
-      this.maxLevel = level;
-      return;
-    }
-    const beam = this.beam;
-    beam.setStoredQuery(this, id);
-    let cur = this.entry;
-    for (let l = this.maxLevel; l > level; l--) cur = beam.greedy(this, cur, l);
-    const ids = this.candIds, dists = this.candDists;
-    for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      beam.search(this, cur, this.efConstruction, l);
-      const n = beam.drainSorted(ids, dists);
-      cur = ids[0]; // the nearest found: the entry point for the layer below
-      const kept = this.selectNeighbours(ids, dists, n, this.M, null);
-      const arr = l === 0 ? this.links0 : this.upper, base = this.linkBase(id, l);
-      arr[base] = kept;
-      if (l === 0) this.closed0[id] = n > this.M ? kept : 0; // n ≤ M: taken unchecked
-      for (let t = 0; t < kept; t++) arr[base + 1 + t] = ids[t];
-      for (let t = 0; t < kept; t++) this.connect(ids[t], id, l);
-    }
-    if (level > this.maxLevel) {
-      this.entry = id;
-      this.maxLevel = level;
-    }
+    return level;
+  }
+
+  /**
+   * Links node id on layer l to its neighbours chosen by the heuristic among the n candidates
+   * ids/dists (sorted nearest first; compacted in place), and each of them back to it.
+   */
+  linkLevel(id: number, l: number, ids: Int32Array, dists: Float64Array, n: number): void {
+    const kept = this.selectNeighbours(ids, dists, n, this.M, null);
+    const arr = l === 0 ? this.links0 : this.upper, base = this.linkBase(id, l);
+    arr[base] = kept;
+    if (l === 0) this.closed0[id] = n > this.M ? kept : 0; // n ≤ M: taken unchecked
+    for (let t = 0; t < kept; t++) arr[base + 1 + t] = ids[t];
+    for (let t = 0; t < kept; t++) this.connect(ids[t], id, l);
   }
 
   /** Add the link node → other on layer l, pruning node's list with the heuristic when full. */

@@ -78,8 +78,12 @@ export interface WasmFunc {
   code: number[][];
 }
 
-/** A module that imports its memory as e.m and exports `funcs` by name. */
-export function assemble(funcs: WasmFunc[]): Uint8Array {
+/**
+ * A module that imports its memory as e.m and exports `funcs` by name. `shared`: the import is a
+ * shared memory (limits flag 3: min 1 page, max 65,536 pages), which worker threads can use at
+ * once (the parallel HNSW build, hnsw-build.ts).
+ */
+export function assemble(funcs: WasmFunc[], shared = false): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
   const bodies = funcs.map((f) => {
     const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code.flat(), 0x0b];
@@ -88,7 +92,7 @@ export function assemble(funcs: WasmFunc[]): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('e'), ...name('m'), 0x02, 0x00, ...uleb(1)]])), // memory, min 1 page
+    ...section(2, vec([[...name('e'), ...name('m'), 0x02, ...(shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)])]])), // memory, min 1 page
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
     ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),

@@ -36,9 +36,9 @@ export function readRunIndex(dir: string, name: string, table: Float32Array, dim
  * The graphs for inference with `search` over a run's model, or null when it resolves to exact
  * search: each read from the run directory, or rebuilt (telling `say` why) when it cannot be used.
  */
-export function openRunIndexes(dir: string, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, search: LabelSearch, say: (msg: string) => void): LabelIndexes | null {
+export async function openRunIndexes(dir: string, labelEmb: Float32Array, classifiers: Float32Array | null, dim: number, search: LabelSearch, say: (msg: string) => void): Promise<LabelIndexes | null> {
   if (resolveSearch(search.mode, labelEmb.length / dim) === 'exact') return null;
-  const open = (name: string, table: Float32Array) => {
+  const open = async (name: string, table: Float32Array) => {
     try {
       return readRunIndex(dir, name, table, dim);
     } catch (e) {
@@ -46,5 +46,5 @@ export function openRunIndexes(dir: string, labelEmb: Float32Array, classifiers:
       return buildLabelIndex(table, dim, search.hnsw, search.seed);
     }
   };
-  return { emb: open(INDEX_EMB, labelEmb), clf: classifiers ? open(INDEX_CLF, classifiers) : null };
+  return { emb: await open(INDEX_EMB, labelEmb), clf: classifiers ? await open(INDEX_CLF, classifiers) : null };
 }

@@ -79,7 +79,7 @@ abstract class MinedSampler implements Sampler {
       const nprobe = this.opts.nprobe || Math.max(1, Math.floor(nlist / 8));
       this.ivf = IvfIndex.build(mat(L, dim, this.labelEmb), { nlist, nprobe, seed: env.seed + env.step });
     } else if (this.opts.search && resolveSearch(this.opts.search.mode, this.labelEmb.length / env.bank.dim) === 'hnsw') {
-      this.hnsw = buildLabelIndex(this.labelEmb, env.bank.dim, this.opts.search.hnsw, env.seed + env.step);
+      this.hnsw = await buildLabelIndex(this.labelEmb, env.bank.dim, this.opts.search.hnsw, env.seed + env.step);
     } else {
       this.exact?.release();
       this.exact = BackendIndex.build(env.backend, this.labelEmb, env.bank.dim);

@@ -27,48 +27,48 @@ const emb = table(), clf = table();
 const queries = table().subarray(0, 20 * dim);
 const search: LabelSearch = { mode: 'hnsw', hnsw: { M: 8, efConstruction: 60, efSearch: 40, efShortlist: 40 }, seed: 5 };
 
-function freshRun(name: string): string {
+async function freshRun(name: string): Promise<string> {
   const dir = join(root, name);
   mkdirSync(dir);
-  writeRunIndexes(dir, { emb: buildLabelIndex(emb, dim, search.hnsw, 5), clf: buildLabelIndex(clf, dim, search.hnsw, 6) });
+  writeRunIndexes(dir, { emb: await buildLabelIndex(emb, dim, search.hnsw, 5), clf: await buildLabelIndex(clf, dim, search.hnsw, 6) });
   return dir;
 }
 
 describe('run directory graphs', () => {
   it('round trip: recorded in the manifest, read back searching exactly as built', async () => {
-    const dir = freshRun('ok');
+    const dir = await freshRun('ok');
     const m = readManifest(dir)!;
     expect(m.files[INDEX_EMB].bytes).toBeGreaterThan(L * dim * 4);
     expect(m.files[INDEX_CLF].sha256).toMatch(/^[0-9a-f]{64}$/);
-    const built = buildLabelIndex(emb, dim, search.hnsw, 5);
+    const built = await buildLabelIndex(emb, dim, search.hnsw, 5);
     const read = readRunIndex(dir, INDEX_EMB, emb, dim);
     expect(await indexTopK(read, queries, 10)).toEqual(await indexTopK(built, queries, 10));
     const said: string[] = [];
-    const ix = openRunIndexes(dir, emb, clf, dim, search, (s) => said.push(s))!;
+    const ix = (await openRunIndexes(dir, emb, clf, dim, search, (s) => said.push(s)))!;
     expect(said).toEqual([]);
     expect(ix.clf!.size).toBe(L);
     // exact search needs no graph
-    expect(openRunIndexes(dir, emb, clf, dim, { ...search, mode: 'exact' }, (s) => said.push(s))).toBeNull();
-    expect(openRunIndexes(dir, emb, clf, dim, { ...search, mode: 'auto' }, (s) => said.push(s))).toBeNull(); // 300 labels: exact
+    expect(await openRunIndexes(dir, emb, clf, dim, { ...search, mode: 'exact' }, (s) => said.push(s))).toBeNull();
+    expect(await openRunIndexes(dir, emb, clf, dim, { ...search, mode: 'auto' }, (s) => said.push(s))).toBeNull(); // 300 labels: exact
   });
 
   it('a damaged, missing or foreign graph is refused, naming the file, and rebuilt from the model', async () => {
-    const dir = freshRun('bad');
+    const dir = await freshRun('bad');
     const path = join(dir, INDEX_EMB);
     const bytes = readFileSync(path);
     bytes[bytes.length - 5] ^= 1;
     writeFileSync(path, bytes);
     expect(() => readRunIndex(dir, INDEX_EMB, emb, dim)).toThrow(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is corrupted \\(sha256 differs`));
     const said: string[] = [];
-    const ix = openRunIndexes(dir, emb, clf, dim, search, (s) => said.push(s))!;
+    const ix = (await openRunIndexes(dir, emb, clf, dim, search, (s) => said.push(s)))!;
     expect(said).toHaveLength(1);
     expect(said[0]).toContain(`${path} is corrupted`);
     expect(said[0]).toContain('rebuilding the graph from the model (300 rows)');
-    expect(await indexTopK(ix.emb, queries, 10)).toEqual(await indexTopK(buildLabelIndex(emb, dim, search.hnsw, 5), queries, 10));
+    expect(await indexTopK(ix.emb, queries, 10)).toEqual(await indexTopK(await buildLabelIndex(emb, dim, search.hnsw, 5), queries, 10));
     rmSync(join(dir, INDEX_CLF));
     expect(() => readRunIndex(dir, INDEX_CLF, clf, dim)).toThrow(/index.clf.hnsw is missing/);
     // the graph of another table (here: the classifiers' graph read as the embeddings')
-    const other = freshRun('swap');
+    const other = await freshRun('swap');
     expect(() => readRunIndex(other, INDEX_CLF, emb, dim)).toThrow(/does not hold the model's vectors \(row 0 differs\)/);
     expect(() => readRunIndex(other, INDEX_EMB, emb.subarray(0, 10 * dim), dim)).toThrow(/graph of 300 × 8, not the model's 10 × 8/);
   });
