@@ -17,8 +17,9 @@ import { M1Trainer } from '../src/ngame/train-m1';
 import { M2Trainer } from '../src/ngame/train-m2';
 import { CurriculumPlanner } from '../src/ngame/batching';
 import { checkTensorSizes, preflightRun } from '../src/ngame/preflight';
-import { searchThreads, type HnswIndex } from '../src/ngame/ann';
-import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS } from '../src/ngame/label-search';
+import { PARALLEL_MIN_BUILD, searchThreads, type HnswIndex } from '../src/ngame/ann';
+import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type IndexRecall } from '../src/ngame/label-search';
+import { fusedRecall } from '../src/ngame/dual-shortlist';
 import { testSample } from '../src/ngame/baselines';
 import { m1Config, m2Config, type RunConfig } from '../src/ngame/run-config';
 import { peakRssBytes } from '../src/util/memory';
@@ -112,7 +113,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const D = prep!.encoder.outDim;
     const L = labelEmb!.length / D;
     if (!hnsw(L)) return { value: false as const, note: `none: search '${cfg.search}' is exact for ${L} labels` };
-    return { value: await buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, one thread); a run builds one more, over the classifiers` };
+    return { value: await buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, ${L >= PARALLEL_MIN_BUILD ? searchThreads() : 1} threads); a run builds one more, over the classifiers` };
   });
 
   const m2 = await stage('M2 epoch with shortlist', [labelEmb, embGraph], async () => {
@@ -157,7 +158,10 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const n = Math.min(RECALL_DOCS, prep!.T);
     const e = await sampleRecall(backend, graphs.emb, testEmb, labelEmb!, cfg.topK, n, cfg.seed + 4);
     const c = graphs.clf ? await sampleRecall(backend, graphs.clf, testEmb, m2!.classifiers!, cfg.topK, n, cfg.seed + 4) : null;
-    return { value: true, note: `recall@${e.k} against exact search on ${e.docs} test docs: embeddings ${e.recall.toFixed(4)}${c ? `, classifiers ${c.recall.toFixed(4)}` : ''}` };
+    // what inference returns (the fused dual shortlist, or the embeddings' list without M2) against its exact counterpart
+    const f = graphs.clf ? await fusedRecall(backend, inferred!.scores.fused, testEmb, labelEmb!, m2!.classifiers!, prep!.encoder.outDim, cfg.beta, cfg.topK, n, cfg.seed + 4) : null;
+    const r = (x: IndexRecall) => `${x.recall.toFixed(4)} (@5 ${x.recall5!.toFixed(4)})`;
+    return { value: true, note: `recall@${e.k} against exact search on ${e.docs} test docs: embeddings ${r(e)}${c ? `, classifiers ${r(c)}` : ''}${f ? `, fused dual shortlist ${r(f)}` : ''}` };
   });
 
   await stage('evaluation', [inferred], async () => {
