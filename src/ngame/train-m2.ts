@@ -98,6 +98,8 @@ export class M2Trainer {
    */
   shortlistGraph: HnswIndex | null = null;
   epoch = 0;
+  /** softmaxStep's label → pool column table (−1 outside the current step). */
+  private poolColumn: Int32Array | null = null;
 
   /**
    * docEmb: (N, D) training-document embeddings (dropout on); labelEmb: (L, D) unit label
@@ -189,9 +191,11 @@ export class M2Trainer {
   private async softmaxStep(docs: Int32Array, pool: Int32Array | null, i: number): Promise<number> {
     const { Y, backend, dim } = this;
     const P = pool ? pool.length : Y.cols;
-    let col: Int32Array | null = null; // label -> its column in the pool
+    // label -> its column in the pool: one table of L entries kept all -1 between steps, so a
+    // step writes and clears only its pool's entries (O(pool), not O(L): 1.3M labels)
+    let col: Int32Array | null = null;
     if (pool) {
-      col = new Int32Array(Y.cols).fill(-1);
+      col = this.poolColumn ??= new Int32Array(Y.cols).fill(-1);
       pool.forEach((l, j) => (col![l] = j));
     }
     // The positives as flat indices into the (B, P) log-probabilities, each weighted −1/(B·|P_i|).
@@ -204,6 +208,7 @@ export class M2Trainer {
         w.push(-1 / (docs.length * n));
       }
     });
+    if (pool) for (const l of pool) col![l] = -1;
     const loss = T.scope(() => {
       const X = T.tensor(this.bank.rows(docs), [docs.length, dim], { backend }); // (B, D), fixed
       const Wp = pool
