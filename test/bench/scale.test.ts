@@ -23,6 +23,8 @@ describe('parseScaleArgs', () => {
     expect(b.shape).toEqual({ trainDocs: 20_000, testDocs: 500, labels: 15_000, labelsPerDoc: 2.29, vocab: 0 });
     expect(parseScaleArgs(['--train-docs', '1000', '--labels', '900']).shape.testDocs).toBe(457);
     expect(parseScaleArgs(['--train-docs', '1000', '--labels', '900']).inferDocs).toBe(457);
+    expect(parseScaleArgs(['--shape', 'lf-amazontitles-131k', '--set', 'hnsw.efConstruction=100', '--set', 'hnsw.efSearch=600']).sets).toEqual(['hnsw.efConstruction=100', 'hnsw.efSearch=600']);
+    expect(a.sets).toEqual([]);
   });
 
   it('names what is wrong', () => {
@@ -33,6 +35,8 @@ describe('parseScaleArgs', () => {
     expect(() => parseScaleArgs(['--train-docs', '100', '--labels', '1'])).toThrow(/--labels must be an integer >= 2/);
     expect(() => parseScaleArgs(['--shape', 'lf-amazontitles-131k', '--device', 'tpu'])).toThrow(/--device/);
     expect(() => parseScaleArgs(['--shape', 'lf-amazontitles-131k', '--bogus'])).toThrow(/bogus/);
+    expect(() => parseScaleArgs(['--shape', 'lf-amazontitles-131k', '--set', 'hnsw.efc=100'])).toThrow(/--set: unknown key "hnsw.efc"/);
+    expect(() => parseScaleArgs(['--shape', 'lf-amazontitles-131k', '--set', 'hnsw.M=1'])).toThrow(/hnsw.M must be at least 2/);
   });
 });
 
