@@ -17,7 +17,7 @@ import { M1Trainer } from '../src/ngame/train-m1';
 import { M2Trainer } from '../src/ngame/train-m2';
 import { CurriculumPlanner } from '../src/ngame/batching';
 import { checkTensorSizes, preflightRun } from '../src/ngame/preflight';
-import { PARALLEL_MIN_BUILD, searchThreads, type HnswIndex } from '../src/ngame/ann';
+import { buildThreads, searchThreads, type HnswIndex } from '../src/ngame/ann';
 import { buildLabelIndex, resolveSearch, runSearch, sampleRecall, RECALL_DOCS, type IndexRecall } from '../src/ngame/label-search';
 import { fusedRecall } from '../src/ngame/dual-shortlist';
 import { testSample } from '../src/ngame/baselines';
@@ -113,7 +113,7 @@ export async function runStages(cfg: RunConfig, dir: string, backend: Backend, i
     const D = prep!.encoder.outDim;
     const L = labelEmb!.length / D;
     if (!hnsw(L)) return { value: false as const, note: `none: search '${cfg.search}' is exact for ${L} labels` };
-    return { value: await buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, ${L >= PARALLEL_MIN_BUILD ? searchThreads() : 1} threads); a run builds one more, over the classifiers` };
+    return { value: await buildLabelIndex(labelEmb!, D, cfg.hnsw, cfg.seed), note: `HNSW over ${L} label embeddings (M ${cfg.hnsw.M}, efConstruction ${cfg.hnsw.efConstruction}, ${buildThreads(L)} threads); a run builds one more, over the classifiers` };
   });
 
   const m2 = await stage('M2 epoch with shortlist', [labelEmb, embGraph], async () => {

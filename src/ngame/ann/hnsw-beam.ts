@@ -154,6 +154,26 @@ export class Beam {
     return -res.topKey();
   }
 
+  /**
+   * Insertion's search for stored node `id` (its layer `level`) in a graph with entry point
+   * `entry` and top layer `maxLevel`: the greedy walk down to layer level + 1, then the ef-wide
+   * beam on each layer min(level, maxLevel) … 0, each from the nearest node found on the layer
+   * above. Each layer's result (nearest first, in ids/dists) goes to onLayer(l, n), which may
+   * reorder ids/dists (the next layer starts from ids[0] read before). One owner for hnsw.ts
+   * insert and the batched build's phase A (hnsw-build.ts).
+   */
+  insertionSearch(g: HnswGraph, id: number, level: number, entry: number, maxLevel: number, ef: number, ids: Int32Array, dists: Float64Array, onLayer: (l: number, n: number) => void): void {
+    this.setStoredQuery(g, id);
+    let cur = entry;
+    for (let l = maxLevel; l > level; l--) cur = this.greedy(g, cur, l);
+    for (let l = Math.min(level, maxLevel); l >= 0; l--) {
+      this.search(g, cur, ef, l);
+      const n = this.drainSorted(ids, dists);
+      cur = ids[0]; // the nearest found: the entry point for the layer below
+      onLayer(l, n);
+    }
+  }
+
   /** Empty `res` into ids/dists, nearest first; returns the count. */
   drainSorted(ids: Int32Array, dists: Float64Array): number {
     const res = this.res, n = res.size;

@@ -37,6 +37,11 @@ export const PARALLEL_MIN_BUILD = 16384;
 /** Batches smaller than this run phase A on the main thread (the messages would cost more). */
 const WORKER_MIN_BATCH = 64;
 
+/** Threads a build of n vectors uses: one below minParallel, else `threads` (searchThreads by default). */
+export function buildThreads(n: number, threads = searchThreads(), minParallel = PARALLEL_MIN_BUILD): number {
+  return n >= minParallel ? Math.max(1, threads) : 1;
+}
+
 /** Nodes in the batch that starts at node s: one at a time at first, then growing with the graph to BUILD_BATCH. */
 export function batchSize(s: number): number {
   return Math.min(BUILD_BATCH, Math.max(1, s >> 3));
@@ -93,22 +98,12 @@ export class PhaseA {
   run(b: BuildBatch, first: number, step: number): void {
     const { g, beam, ids, dists, efC, res } = this;
     for (let p = first; p < b.e - b.s; p += step) {
-      const id = b.s + p;
-      const level = this.levels[id];
-      beam.setStoredQuery(g, id);
-      let cur = b.entry;
-      for (let l = b.maxLevel; l > level; l--) cur = beam.greedy(g, cur, l);
-      for (let l = Math.min(level, b.maxLevel); l >= 0; l--) {
-        beam.search(g, cur, efC, l);
-        const n = beam.drainSorted(ids, dists);
-        cur = ids[0]; // the nearest found: the entry point for the layer below
+      beam.insertionSearch(g, b.s + p, this.levels[b.s + p], b.entry, b.maxLevel, efC, ids, dists, (l, n) => {
         const slot = res.off[p] + l;
         res.count[slot] = n;
-        for (let t = 0; t < n; t++) {
-          res.ids[slot * efC + t] = ids[t];
-          res.dists[slot * efC + t] = dists[t];
-        }
-      }
+        res.ids.set(ids.subarray(0, n), slot * efC);
+        for (let t = 0; t < n; t++) res.dists[slot * efC + t] = dists[t];
+      });
     }
   }
 }
@@ -130,7 +125,7 @@ const shared = <T extends Int32Array | Uint8Array | Float32Array>(a: T, on: bool
 export async function buildHnsw(x: Mat, opts: HnswOptions, threads = searchThreads(), minParallel = PARALLEL_MIN_BUILD): Promise<HnswIndex> {
   checkMat(x, 'buildHnsw: vectors');
   const n = x.rows;
-  const T = n >= minParallel ? Math.max(1, threads) : 1;
+  const T = buildThreads(n, threads, minParallel);
   const index = new HnswIndex({ ...opts, capacity: Math.max(1, n), slots: T });
   if (x.cols !== index.dim) throw new Error(`buildHnsw: vectors have ${x.cols} columns, index dim is ${index.dim}`);
   if (n === 0) return index;

@@ -239,17 +239,8 @@ export class HnswIndex implements HnswGraph {
       this.maxLevel = level;
       return;
     }
-    const beam = this.beam;
-    beam.setStoredQuery(this, id);
-    let cur = this.entry;
-    for (let l = this.maxLevel; l > level; l--) cur = beam.greedy(this, cur, l);
     const ids = this.candIds, dists = this.candDists;
-    for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      beam.search(this, cur, this.efConstruction, l);
-      const n = beam.drainSorted(ids, dists);
-      cur = ids[0]; // the nearest found: the entry point for the layer below
-      this.linkLevel(id, l, ids, dists, n);
-    }
+    this.beam.insertionSearch(this, id, level, this.entry, this.maxLevel, this.efConstruction, ids, dists, (l, n) => this.linkLevel(id, l, ids, dists, n));
     if (level > this.maxLevel) {
       this.entry = id;
       this.maxLevel = level;

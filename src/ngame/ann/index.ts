@@ -7,7 +7,7 @@ export type { Metric, ExactTopKOptions } from './exact';
 export { HnswIndex } from './hnsw';
 export type { HnswOptions, HnswParts } from './hnsw';
 export { searchParallel, searchThreads } from './hnsw-parallel';
-export { buildHnsw, PARALLEL_MIN_BUILD } from './hnsw-build';
+export { buildHnsw, buildThreads, PARALLEL_MIN_BUILD } from './hnsw-build';
 export { saveHnsw, loadHnsw } from './hnsw-io';
 export { IvfIndex } from './ivf';
 export type { IvfOptions } from './ivf';
